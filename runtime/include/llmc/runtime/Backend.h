@@ -1,0 +1,60 @@
+// Backend.h - what a device backend (cpu, cuda) implements to run an engine's program.
+//
+// The executor (Generator) owns scheduling, sampling and the KV-cache *bookkeeping* (which blocks
+// each sequence holds: KVCacheManager); a backend owns device memory: the weights, the activation
+// arena (sized by the program's memory plan) and the KV-cache block pool, and runs one step.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "llmc/runtime/Status.h"
+
+namespace llmc {
+
+class Engine;
+
+struct BackendOptions {
+  int maxBatchTokens = 512;        // most tokens one step may carry (prefill chunk size)
+  int maxSequences = 8;            // most sequences in one step
+  int kvBlockSize = 16;            // tokens per KV-cache block
+  int64_t kvBlocks = 0;            // blocks in the pool; 0: the backend chooses (memoryFraction)
+  double memoryFraction = 0.9;     // share of free device memory the KV pool may take (cuda)
+  int threads = 0;                 // cpu: worker threads; 0 = hardware concurrency
+  bool verbose = false;
+};
+
+// One sequence's share of a step: its tokens are tokens[tokenBegin, tokenBegin + tokenCount) of the
+// batch, at absolute positions startPos, startPos+1, ...; its KV cache lives in blockTable.
+struct SequenceSlice {
+  int tokenBegin = 0;
+  int tokenCount = 0;
+  int startPos = 0;                    // tokens already in this sequence's cache
+  std::vector<int32_t> blockTable;     // block ids covering positions [0, startPos + tokenCount)
+};
+
+struct StepBatch {
+  std::vector<int32_t> tokens;          // [T] all sequences' new tokens, concatenated
+  std::vector<SequenceSlice> sequences; // in order; last_token keeps one row per sequence
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  // Uploads weights, allocates the arena and the KV-cache pool. Called once, before forward().
+  virtual Status prepare(const Engine& engine, const BackendOptions& options) = 0;
+  // Blocks in the KV-cache pool (valid after prepare); the KVCacheManager hands them out.
+  virtual int64_t kvBlockCount() const = 0;
+  // Runs the whole program for one step. logits: [sequences.size(), vocab] row-major f32, on the host.
+  virtual Status forward(const StepBatch& batch, std::vector<float>* logits) = 0;
+  // Copies the KV contents of block `src` into block `dst` (copy-on-write of shared prefix blocks).
+  virtual Status copyBlock(int32_t src, int32_t dst) = 0;
+};
+
+// Creates a backend by name: "cpu" or "cuda". "auto" picks cuda when a device is present.
+StatusOr<std::unique_ptr<Backend>> createBackend(const std::string& name);
+
+}  // namespace llmc
