@@ -1,0 +1,135 @@
+// common.cuh - types and helpers shared by every llmc CUDA kernel template.
+//
+// Owned by the CUDA codegen (codegen/cuda). These templates are compiled by NVRTC on machines
+// without a GPU, so they include no header at all: NVRTC has no C++ standard library, and the
+// half/bfloat16 conversions are written with PTX `cvt` (sm_80+) instead of cuda_bf16.h.
+//
+// Conventions for all kernels (docs/cuda.md):
+//   * activations are f32, row-major [T, width] (docs/design.md, "Activations");
+//   * weights are `W` = llmc::f32 / llmc::f16 / llmc::bf16, row-major as in the engine;
+//   * the KV cache is `KV` (the engine's weight dtype), one buffer per layer,
+//     [num_blocks, 2 (k, v), num_kv_heads, block_size, head_dim];
+//   * every kernel entry point is `extern "C"` with a name that spells its specialisation, defined
+//     by an LLMC_DEFINE_* macro next to its template (the generator emits one line per instance).
+#pragma once
+
+namespace llmc {
+
+typedef unsigned long long u64;
+typedef long long i64;
+typedef unsigned int u32;
+typedef unsigned short u16;
+
+// Storage types. Kernels never do arithmetic in 16-bit: they load, widen to f32, accumulate in f32.
+struct f32 { float v; };
+struct f16 { u16 bits; };
+struct bf16 { u16 bits; };
+
+template <typename T> struct TypeInfo;
+template <> struct TypeInfo<f32> { static constexpr int kBytes = 4; };
+template <> struct TypeInfo<f16> { static constexpr int kBytes = 2; };
+template <> struct TypeInfo<bf16> { static constexpr int kBytes = 2; };
+
+__device__ __forceinline__ float toFloat(f32 x) { return x.v; }
+__device__ __forceinline__ float toFloat(bf16 x) { return __uint_as_float(((u32)x.bits) << 16); }
+__device__ __forceinline__ float toFloat(f16 x) {
+  float f;
+  asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(x.bits));
+  return f;
+}
+
+template <typename T> __device__ __forceinline__ T fromFloat(float x);
+template <> __device__ __forceinline__ f32 fromFloat<f32>(float x) { f32 r; r.v = x; return r; }
+template <> __device__ __forceinline__ bf16 fromFloat<bf16>(float x) {
+  bf16 r;  // round to nearest even, NaN stays NaN (the PTX instruction handles both)
+  asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(r.bits) : "f"(x));
+  return r;
+}
+template <> __device__ __forceinline__ f16 fromFloat<f16>(float x) {
+  f16 r;
+  asm("cvt.rn.f16.f32 %0, %1;" : "=h"(r.bits) : "f"(x));
+  return r;
+}
+
+// Elements of T per 16-byte vector.
+template <typename T> struct Vec16 { static constexpr int kElems = 16 / TypeInfo<T>::kBytes; };
+
+// 16-byte load of data read exactly once (weights): no L1 allocation, so the activations that
+// every warp re-reads stay in L1 while the weight stream passes through.
+__device__ __forceinline__ uint4 loadStream16(const void* p) {
+  uint4 r;
+  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+               : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
+               : "l"(p));
+  return r;
+}
+
+// 16-byte read-only load that may stay in L1 (activations, KV tiles re-read by other warps).
+__device__ __forceinline__ uint4 loadCached16(const void* p) {
+  return __ldg(reinterpret_cast<const uint4*>(p));
+}
+
+// Widens the 16 bytes `r` holding Vec16<T>::kElems elements of T into out[0..kElems).
+__device__ __forceinline__ void unpack16(uint4 r, const bf16*, float* out) {
+  const u32 w[4] = {r.x, r.y, r.z, r.w};
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    // bf16 is the top half of an f32: a shift or a mask widens it exactly.
+    out[2 * i] = __uint_as_float(w[i] << 16);
+    out[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
+  }
+}
+__device__ __forceinline__ void unpack16(uint4 r, const f16*, float* out) {
+  const u32 w[4] = {r.x, r.y, r.z, r.w};
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    f16 lo, hi;
+    lo.bits = (u16)(w[i] & 0xffffu);
+    hi.bits = (u16)(w[i] >> 16);
+    out[2 * i] = toFloat(lo);
+    out[2 * i + 1] = toFloat(hi);
+  }
+}
+__device__ __forceinline__ void unpack16(uint4 r, const f32*, float* out) {
+  out[0] = __uint_as_float(r.x);
+  out[1] = __uint_as_float(r.y);
+  out[2] = __uint_as_float(r.z);
+  out[3] = __uint_as_float(r.w);
+}
+
+__device__ __forceinline__ float warpSum(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+__device__ __forceinline__ float warpMax(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+
+// Sum over the block; `scratch` holds >= 32 floats of shared memory. Every thread gets the sum.
+// Ends with a barrier so the scratch may be reused right after.
+__device__ __forceinline__ float blockSum(float v, float* scratch) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int warps = (blockDim.x + 31) >> 5;
+  v = warpSum(v);
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  float t = lane < warps ? scratch[lane] : 0.f;
+  t = warpSum(t);
+  __syncthreads();
+  return t;
+}
+
+// expf, not __expf: accuracy costs nothing in a memory-bound elementwise op.
+__device__ __forceinline__ float siluf(float x) { return x / (1.f + expf(-x)); }
+__device__ __forceinline__ float geluErf(float x) {
+  return 0.5f * x * (1.f + erff(x * 0.70710678118654752f));
+}
+__device__ __forceinline__ float geluTanh(float x) {
+  const float c = 0.7978845608028654f;  // sqrt(2 / pi)
+  return 0.5f * x * (1.f + tanhf(c * (x + 0.044715f * x * x * x)));
+}
+
+}  // namespace llmc

@@ -1,0 +1,115 @@
+// norm.cuh - RMSNorm, fused residual-add + RMSNorm, and LayerNorm over rows of width H.
+//
+// Owned by the CUDA codegen. One block per row (token). H is a compile-time constant so each
+// thread keeps its ceil(H / threads) elements in registers: the row is read from memory once,
+// reduced, and written once (the fused add_rms_norm reads x and residual once and writes both the
+// sum and the normalised row: three passes over the activations become one).
+// Launch: block kNormThreads, grid T (rows).
+#pragma once
+
+#include "common.cuh"
+
+namespace llmc {
+
+constexpr int kNormThreads = 256;
+
+template <int H>
+struct NormShape {
+  static constexpr int kPer = (H + kNormThreads - 1) / kNormThreads;  // elements per thread
+};
+
+// y = x / sqrt(mean(x²) + eps) * (w (+ 1 when unitOffset)); x and y [T, H] f32.
+// residual != null: x := x + residual first, and that sum is written to `sum` (add_rms_norm).
+template <typename W, int H>
+__device__ __forceinline__ void rmsNormBody(const float* x, const float* residual,
+                                            const W* __restrict__ w, float* sum,
+                                            float* __restrict__ y, float eps, int unitOffset) {
+  __shared__ float scratch[32];
+  constexpr int P = NormShape<H>::kPer;
+  const u64 base = (u64)blockIdx.x * H;
+  float v[P];
+  float ss = 0.f;
+#pragma unroll
+  for (int i = 0; i < P; ++i) {
+    const int k = threadIdx.x + i * kNormThreads;
+    v[i] = 0.f;
+    if (k < H) {
+      v[i] = x[base + k];
+      if (residual != nullptr) {
+        v[i] += residual[base + k];
+        sum[base + k] = v[i];
+      }
+      ss = fmaf(v[i], v[i], ss);
+    }
+  }
+  ss = blockSum(ss, scratch);
+  const float inv = rsqrtf(ss / (float)H + eps);
+  const float off = unitOffset ? 1.f : 0.f;
+#pragma unroll
+  for (int i = 0; i < P; ++i) {
+    const int k = threadIdx.x + i * kNormThreads;
+    if (k < H) y[base + k] = v[i] * inv * (toFloat(w[k]) + off);
+  }
+}
+
+// Standard LayerNorm: (x - mean) / sqrt(var + eps) * w + b, var the biased variance; two passes
+// over registers (mean first, then squared deviations) rather than E[x²] - E[x]², which cancels.
+template <typename W, int H>
+__device__ __forceinline__ void layerNormBody(const float* __restrict__ x, const W* __restrict__ w,
+                                              const W* __restrict__ b, float* __restrict__ y,
+                                              float eps) {
+  __shared__ float scratch[32];
+  constexpr int P = NormShape<H>::kPer;
+  const u64 base = (u64)blockIdx.x * H;
+  float v[P];
+  float s = 0.f;
+#pragma unroll
+  for (int i = 0; i < P; ++i) {
+    const int k = threadIdx.x + i * kNormThreads;
+    v[i] = k < H ? x[base + k] : 0.f;
+    s += v[i];
+  }
+  const float mean = blockSum(s, scratch) / (float)H;
+  float d2 = 0.f;
+#pragma unroll
+  for (int i = 0; i < P; ++i) {
+    const int k = threadIdx.x + i * kNormThreads;
+    if (k < H) d2 = fmaf(v[i] - mean, v[i] - mean, d2);
+  }
+  const float inv = rsqrtf(blockSum(d2, scratch) / (float)H + eps);
+#pragma unroll
+  for (int i = 0; i < P; ++i) {
+    const int k = threadIdx.x + i * kNormThreads;
+    if (k < H) {
+      const float bias = b != nullptr ? toFloat(b[k]) : 0.f;
+      y[base + k] = (v[i] - mean) * inv * toFloat(w[k]) + bias;
+    }
+  }
+}
+
+}  // namespace llmc
+
+// x, y: [T, H] f32; w: [H] W.
+#define LLMC_DEFINE_RMS_NORM(NAME, W, H)                                                  \
+  extern "C" __global__ void __launch_bounds__(::llmc::kNormThreads)                      \
+      NAME(const float* __restrict__ x, const W* __restrict__ w, float* __restrict__ y,   \
+           float eps, int unitOffset) {                                                   \
+    ::llmc::rmsNormBody<W, H>(x, nullptr, w, nullptr, y, eps, unitOffset);                \
+  }
+
+// sum = x + residual; y = rms_norm(sum). All [T, H] f32; sum and y must not overlap x/residual
+// rows of other blocks (each block reads and writes only its own row, so sum may alias x).
+#define LLMC_DEFINE_ADD_RMS_NORM(NAME, W, H)                                                \
+  extern "C" __global__ void __launch_bounds__(::llmc::kNormThreads)                        \
+      NAME(const float* x, const float* residual, const W* __restrict__ w, float* sum,      \
+           float* __restrict__ y, float eps, int unitOffset) {                              \
+    ::llmc::rmsNormBody<W, H>(x, residual, w, sum, y, eps, unitOffset);                     \
+  }
+
+// x, y: [T, H] f32; w, b: [H] W (b may be null).
+#define LLMC_DEFINE_LAYER_NORM(NAME, W, H)                                                   \
+  extern "C" __global__ void __launch_bounds__(::llmc::kNormThreads)                         \
+      NAME(const float* __restrict__ x, const W* __restrict__ w, const W* __restrict__ b,    \
+           float* __restrict__ y, float eps) {                                               \
+    ::llmc::layerNormBody<W, H>(x, w, b, y, eps);                                            \
+  }
