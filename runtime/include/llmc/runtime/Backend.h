@@ -57,4 +57,10 @@ class Backend {
 // Creates a backend by name: "cpu" or "cuda". "auto" picks cuda when a device is present.
 StatusOr<std::unique_ptr<Backend>> createBackend(const std::string& name);
 
+// The built-in factories createBackend dispatches to (src/BackendRegistry.cpp).
+std::unique_ptr<Backend> createCpuBackend();  // runtime/backends/cpu
+// Defined by runtime/backends/cuda (CMake target llmc_backend_cuda, which sets
+// LLMC_HAVE_CUDA_BACKEND for the factory). Returns Unavailable when no device is present.
+StatusOr<std::unique_ptr<Backend>> createCudaBackend();
+
 }  // namespace llmc
