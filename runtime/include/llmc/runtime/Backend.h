@@ -40,6 +40,13 @@ struct StepBatch {
   std::vector<SequenceSlice> sequences; // in order; last_token keeps one row per sequence
 };
 
+// The device's own ceilings, measured by `llmc bench` before it times the model.
+struct DeviceLimits {
+  std::string deviceName;
+  double readBytesPerSec = 0;    // streaming read of a buffer much larger than the caches
+  double gemmFlopsPerSec = 0;    // dense GEMM at the engine's dtype (bf16 on GPUs); 0 = not measured
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -52,6 +59,8 @@ class Backend {
   virtual Status forward(const StepBatch& batch, std::vector<float>* logits) = 0;
   // Copies the KV contents of block `src` into block `dst` (copy-on-write of shared prefix blocks).
   virtual Status copyBlock(int32_t src, int32_t dst) = 0;
+  // Measures the device's read bandwidth (and GEMM rate where it can); used by `llmc bench`.
+  virtual StatusOr<DeviceLimits> measureLimits() { return Unsupported(name() + " backend cannot measure its limits"); }
 };
 
 // Creates a backend by name: "cpu" or "cuda". "auto" picks cuda when a device is present.
