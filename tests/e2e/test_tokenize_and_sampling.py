@@ -77,7 +77,7 @@ def test_temperature_sampling_follows_the_distribution():
     logits = run_json(e, "--prompt-ids", "1,403,407,261,378", "-n", 1, "--temperature", 0, "--logits")["prompt_logits"]
     p = softmax(np.array(logits) / 8.0)
     trials = 300
-    counts = first_token_counts(e, trials, "--temperature", 8.0)
+    counts = first_token_counts(e, trials, "--temperature", 8.0, "--top-k", 0, "--top-p", 1, "--min-p", 0)
     for tok in np.argsort(-p)[:3]:
         expected = p[tok] * trials
         sd = np.sqrt(trials * p[tok] * (1 - p[tok]))
@@ -90,10 +90,10 @@ def test_top_p_and_min_p_only_sample_from_the_allowed_set():
     p = softmax(np.array(logits) / 8.0)
     order = np.argsort(-p)
     nucleus = set(int(t) for t in order[: int(np.searchsorted(np.cumsum(p[order]), 0.5)) + 1])
-    counts = first_token_counts(e, 60, "--temperature", 8.0, "--top-p", 0.5)
+    counts = first_token_counts(e, 60, "--temperature", 8.0, "--top-k", 0, "--min-p", 0, "--top-p", 0.5)
     assert set(counts) <= nucleus, (counts, nucleus)
     allowed = set(int(t) for t in np.nonzero(p >= 0.2 * p.max())[0])
-    counts = first_token_counts(e, 60, "--temperature", 8.0, "--min-p", 0.2)
+    counts = first_token_counts(e, 60, "--temperature", 8.0, "--top-k", 0, "--top-p", 1, "--min-p", 0.2)
     assert set(counts) <= allowed, (counts, allowed)
 
 
