@@ -20,6 +20,9 @@ typedef long long i64;
 typedef unsigned int u32;
 typedef unsigned short u16;
 
+constexpr float kLog2e = 1.4426950408889634f;
+#define LLMC_NEG_INF (-__int_as_float(0x7f800000))
+
 // Storage types. Kernels never do arithmetic in 16-bit: they load, widen to f32, accumulate in f32.
 struct f32 { float v; };
 struct f16 { u16 bits; };

@@ -1,0 +1,247 @@
+// attention_decode.cuh - paged attention for decode (one new token per sequence), split over
+// thread blocks along the context ("flash-decoding"), and the combine step that merges the splits.
+//
+// Owned by the CUDA codegen. Decode attention reads the sequence's whole K/V history once per
+// layer and does ~2 FLOPs per byte: it is bandwidth-bound, and with one query per sequence a
+// block-per-head launch would leave most SMs idle (32 heads x batch 1 = 32 blocks). So:
+//   * the context is cut into `nsplit` ranges, each handled by its own block, which keeps a
+//     running (max, sum, weighted V) triple per head ("online softmax"); a second tiny kernel
+//     merges the triples. nsplit is fixed at launch and each block derives its range from the
+//     sequence length in device memory, so the launch is the same every step (CUDA-graph friendly);
+//   * a block serves the G query heads that share one KV head (GQA): K/V are read once for them;
+//   * each key row (HD elements) is read by a group of LPK lanes with one 16-byte load each, so a
+//     warp reads 512 contiguous bytes per key group, and UK keys are loaded before use;
+//   * scores are kept in log2 units (q pre-scaled by scale * log2 e) so exp is a single exp2.
+// Cache: [num_blocks, 2, nkv, block_size, HD] per layer; block_tables [nseq, max_blocks] int32.
+#pragma once
+
+#include "common.cuh"
+
+namespace llmc {
+
+constexpr int kDecodeWarps = 4;
+
+template <typename KV, int HD>
+struct DecodeShape {
+  static constexpr int E = Vec16<KV>::kElems;  // elements per 16-byte chunk
+  static constexpr int CH = HD / E;            // chunks per key row
+  static constexpr int LPK = CH >= 32 ? 32 : (CH > 16 ? 32 : CH > 8 ? 16 : CH > 4 ? 8 : CH > 2 ? 4 : CH > 1 ? 2 : 1);
+  static constexpr int CPL = (CH + LPK - 1) / LPK;  // chunks per lane
+  static constexpr int KPW = 32 / LPK;              // keys a warp handles at once
+  static constexpr int UK = 2;                      // key groups loaded ahead per lane
+  static_assert(HD % E == 0, "head_dim must be a multiple of 16 bytes of the cache dtype");
+};
+
+// Merges (m2, l2, acc2) into (m, l, acc): all in log2 units; m = -inf means "empty".
+template <int N>
+__device__ __forceinline__ void mergeState(float& m, float& l, float (&acc)[N], float m2, float l2,
+                                           const float (&acc2)[N]) {
+  const float mn = fmaxf(m, m2);
+  if (mn == LLMC_NEG_INF) return;
+  const float a = m == LLMC_NEG_INF ? 0.f : exp2f(m - mn);
+  const float b = m2 == LLMC_NEG_INF ? 0.f : exp2f(m2 - mn);
+  l = l * a + l2 * b;
+#pragma unroll
+  for (int i = 0; i < N; ++i) acc[i] = acc[i] * a + acc2[i] * b;
+  m = mn;
+}
+
+template <typename KV, int HD, int G>
+__device__ __forceinline__ void attnDecodeBody(
+    const float* __restrict__ q, int qStride, const KV* __restrict__ cache, int blockSize,
+    const int* __restrict__ blockTables, int maxBlocks, const int* __restrict__ seqLens,
+    int numHeads, int numKvHeads, float scale, int window, float* __restrict__ partM,
+    float* __restrict__ partL, float* __restrict__ partAcc) {
+  using S = DecodeShape<KV, HD>;
+  constexpr int E = S::E, CPL = S::CPL, LPK = S::LPK, KPW = S::KPW, UK = S::UK;
+  constexpr int N = CPL * E;  // accumulator elements per lane per head
+  const int nsplit = gridDim.x, split = blockIdx.x, seq = blockIdx.z;
+  const int groupSize = numHeads / numKvHeads;
+  const int subgroups = groupSize / G;
+  const int kvh = blockIdx.y / subgroups;
+  const int h0 = kvh * groupSize + (blockIdx.y % subgroups) * G;  // first q head of this block
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int sub = lane % LPK;  // which chunks of the row this lane owns
+  const int keyInWarp = lane / LPK;
+
+  // This split's key range [k0, k1).
+  const int len = seqLens[seq];
+  const int start = window > 0 && len > window ? len - window : 0;
+  const int per = (len - start + nsplit - 1) / nsplit;
+  const int k0 = start + split * per;
+  const int k1 = min(len, k0 + per);
+
+  float qf[G][N];
+  const float qs = scale * kLog2e;
+#pragma unroll
+  for (int g = 0; g < G; ++g)
+#pragma unroll
+    for (int j = 0; j < CPL; ++j)
+#pragma unroll
+      for (int e = 0; e < E; ++e) {
+        const int d = (sub + j * LPK) * E + e;
+        qf[g][j * E + e] = d < HD ? q[(u64)seq * qStride + (h0 + g) * HD + d] * qs : 0.f;
+      }
+
+  float m[G], l[G], acc[G][N];
+#pragma unroll
+  for (int g = 0; g < G; ++g) {
+    m[g] = LLMC_NEG_INF;
+    l[g] = 0.f;
+#pragma unroll
+    for (int i = 0; i < N; ++i) acc[g][i] = 0.f;
+  }
+
+  const int* table = blockTables + (u64)seq * maxBlocks;
+  const u64 headOff = (u64)kvh * blockSize * HD;
+  const u64 vOff = (u64)numKvHeads * blockSize * HD;
+  constexpr int kStep = kDecodeWarps * KPW;  // keys the block covers per round
+  for (int base = k0; base < k1; base += kStep * UK) {
+    uint4 kv[UK][CPL], vv[UK][CPL];
+    bool valid[UK];
+#pragma unroll
+    for (int u = 0; u < UK; ++u) {
+      const int key = base + u * kStep + warp * KPW + keyInWarp;
+      valid[u] = key < k1;
+      if (valid[u]) {
+        const int blk = table[key / blockSize];
+        const KV* kr = cache + (u64)blk * 2 * numKvHeads * blockSize * HD + headOff +
+                       (u64)(key % blockSize) * HD;
+#pragma unroll
+        for (int j = 0; j < CPL; ++j) {
+          const int c = sub + j * LPK;
+          if (c < S::CH) {
+            kv[u][j] = loadCached16(kr + c * E);
+            vv[u][j] = loadCached16(kr + vOff + c * E);
+          }
+        }
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < UK; ++u) {
+      float kf[N], vf[N];
+#pragma unroll
+      for (int j = 0; j < CPL; ++j) {
+        const bool own = valid[u] && sub + j * LPK < S::CH;
+        if (own) {
+          unpack16(kv[u][j], (const KV*)nullptr, kf + j * E);
+          unpack16(vv[u][j], (const KV*)nullptr, vf + j * E);
+        } else {
+#pragma unroll
+          for (int e = 0; e < E; ++e) kf[j * E + e] = vf[j * E + e] = 0.f;
+        }
+      }
+#pragma unroll
+      for (int g = 0; g < G; ++g) {
+        float s = 0.f;
+#pragma unroll
+        for (int i = 0; i < N; ++i) s = fmaf(qf[g][i], kf[i], s);
+        // Sum over the LPK lanes that share this key (aligned groups: xor stays inside).
+#pragma unroll
+        for (int o = LPK / 2; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+        if (valid[u]) {
+          const float mn = fmaxf(m[g], s);
+          const float corr = exp2f(m[g] - mn);  // m = -inf the first time: corr = 0, acc is 0
+          const float p = exp2f(s - mn);
+          l[g] = l[g] * corr + p;
+#pragma unroll
+          for (int i = 0; i < N; ++i) acc[g][i] = fmaf(p, vf[i], acc[g][i] * corr);
+          m[g] = mn;
+        }
+      }
+    }
+  }
+
+  // Merge the KPW key groups of each warp (lanes with equal `sub` hold the same dimensions).
+#pragma unroll
+  for (int o = LPK; o < 32; o <<= 1) {
+#pragma unroll
+    for (int g = 0; g < G; ++g) {
+      float acc2[N];
+#pragma unroll
+      for (int i = 0; i < N; ++i) acc2[i] = __shfl_xor_sync(0xffffffffu, acc[g][i], o);
+      const float m2 = __shfl_xor_sync(0xffffffffu, m[g], o);
+      const float l2 = __shfl_xor_sync(0xffffffffu, l[g], o);
+      mergeState<N>(m[g], l[g], acc[g], m2, l2, acc2);
+    }
+  }
+
+  // Merge the warps through shared memory; lanes [0, LPK) of each warp hold its state.
+  __shared__ float smM[kDecodeWarps][G], smL[kDecodeWarps][G];
+  __shared__ float smAcc[kDecodeWarps][G][CPL * LPK * E];
+  if (lane < LPK) {
+#pragma unroll
+    for (int g = 0; g < G; ++g) {
+      if (lane == 0) {
+        smM[warp][g] = m[g];
+        smL[warp][g] = l[g];
+      }
+#pragma unroll
+      for (int j = 0; j < CPL; ++j)
+#pragma unroll
+        for (int e = 0; e < E; ++e) smAcc[warp][g][(sub + j * LPK) * E + e] = acc[g][j * E + e];
+    }
+  }
+  __syncthreads();
+  const u64 part = ((u64)seq * numHeads + h0) * nsplit + split;  // head h0 + g: + g * nsplit
+  for (int idx = threadIdx.x; idx < G * HD; idx += blockDim.x) {
+    const int g = idx / HD, d = idx % HD;
+    float mm = LLMC_NEG_INF;
+#pragma unroll
+    for (int w = 0; w < kDecodeWarps; ++w) mm = fmaxf(mm, smM[w][g]);
+    float ll = 0.f, aa = 0.f;
+    if (mm != LLMC_NEG_INF) {
+#pragma unroll
+      for (int w = 0; w < kDecodeWarps; ++w) {
+        if (smM[w][g] == LLMC_NEG_INF) continue;
+        const float f = exp2f(smM[w][g] - mm);
+        ll += smL[w][g] * f;
+        aa += smAcc[w][g][d] * f;
+      }
+    }
+    const u64 p = part + (u64)g * nsplit;
+    partAcc[p * HD + d] = aa;
+    if (d == 0) {
+      partM[p] = mm;
+      partL[p] = ll;
+    }
+  }
+}
+
+}  // namespace llmc
+
+// q: query of sequence s at q + s*qStride (heads consecutive, HD each); output partials:
+// partM/partL [nseq, nh, nsplit], partAcc [nseq, nh, nsplit, HD].
+// Launch: grid (nsplit, nkv * (nh / nkv / G), nseq), block 128.
+#define LLMC_DEFINE_ATTN_DECODE(NAME, KV, HD, G)                                                 \
+  extern "C" __global__ void __launch_bounds__(128) NAME(                                        \
+      const float* __restrict__ q, int qStride, const KV* __restrict__ cache, int blockSize,     \
+      const int* __restrict__ blockTables, int maxBlocks, const int* __restrict__ seqLens,       \
+      int numHeads, int numKvHeads, float scale, int window, float* __restrict__ partM,          \
+      float* __restrict__ partL, float* __restrict__ partAcc) {                                  \
+    ::llmc::attnDecodeBody<KV, HD, G>(q, qStride, cache, blockSize, blockTables, maxBlocks,      \
+                                      seqLens, numHeads, numKvHeads, scale, window, partM,       \
+                                      partL, partAcc);                                           \
+  }
+
+// out[s*oStride + h*hd + d] = sum_split acc * 2^(m - M) / sum_split l * 2^(m - M).
+// Launch: grid (nh, nseq), block 128.
+extern "C" __global__ void __launch_bounds__(128)
+    llmc_attn_combine(const float* __restrict__ partM, const float* __restrict__ partL,
+                      const float* __restrict__ partAcc, int nsplit, int hd, float* __restrict__ out,
+                      int oStride) {
+  const int h = blockIdx.x, seq = blockIdx.y, nh = gridDim.x;
+  const ::llmc::u64 base = ((::llmc::u64)seq * nh + h) * nsplit;
+  float mm = LLMC_NEG_INF;
+  for (int s = 0; s < nsplit; ++s) mm = fmaxf(mm, partM[base + s]);
+  float ll = 0.f;
+  for (int s = 0; s < nsplit; ++s)
+    if (partM[base + s] != LLMC_NEG_INF) ll += partL[base + s] * exp2f(partM[base + s] - mm);
+  const float inv = ll > 0.f ? 1.f / ll : 0.f;
+  for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+    float a = 0.f;
+    for (int s = 0; s < nsplit; ++s)
+      if (partM[base + s] != LLMC_NEG_INF) a += partAcc[(base + s) * hd + d] * exp2f(partM[base + s] - mm);
+    out[(::llmc::u64)seq * oStride + h * hd + d] = a * inv;
+  }
+}

@@ -1,0 +1,133 @@
+// rope_kv.cuh - rotary position embedding, and the fused "rope q/k + append k/v to the paged KV
+// cache" step that starts every attention.
+//
+// Owned by the CUDA codegen. qkv_attention's q, k and v arrive as one [T, (nh + 2 nkv) * hd] row;
+// instead of splitting it (a copy), roping k (another pass) and then writing k/v to the cache (a
+// third), one kernel reads each element once: k is rotated on the way into the cache, v is only
+// narrowed to the cache dtype, q is rotated into a small scratch the attention kernels read.
+//
+// Rotation of a pair (a, b) at angle θ = pos * inv_freq[i]: (a cos θ - b sin θ, b cos θ + a sin θ).
+// Pairs: HF rotate-half layout (interleaved = 0): (i, i + rot/2); GPT-J layout: (2i, 2i + 1).
+// Dimensions past rotary_dim pass through. θ is computed in f32 as pos * inv_freq, like HF does,
+// and sincosf is the accurate one (no fast math): positions reach 10^5 and the argument must not
+// lose its low bits.
+#pragma once
+
+#include "common.cuh"
+
+namespace llmc {
+
+// Rotates pair `i` (i < rot/2) of one head in place: v points at the head's first element.
+__device__ __forceinline__ void ropePair(float& a, float& b, int pos, float invFreq) {
+  float s, c;
+  sincosf((float)pos * invFreq, &s, &c);
+  const float ra = a * c - b * s;
+  const float rb = b * c + a * s;
+  a = ra;
+  b = rb;
+}
+
+// Indices of the two elements pair `i` of a head touches, for i < hd/2. Pairs past rot/2 are the
+// pass-through tail, also handed out two elements at a time.
+__device__ __forceinline__ void pairIndex(int i, int rot, int interleaved, int* ia, int* ib) {
+  if (i >= rot / 2) {
+    const int j = rot + 2 * (i - rot / 2);
+    *ia = j;
+    *ib = j + 1;
+  } else if (interleaved) {
+    *ia = 2 * i;
+    *ib = 2 * i + 1;
+  } else {
+    *ia = i;
+    *ib = i + rot / 2;
+  }
+}
+
+}  // namespace llmc
+
+// llm.rope: out[t, h*hd + :] = rope(in[t, h*hd + :]) for `heads` heads; in, out [T, heads*hd].
+// Launch: grid T, block 128. hd even; rot even, <= hd.
+extern "C" __global__ void llmc_rope(const float* in, float* out, const int* __restrict__ positions,
+                                     const float* __restrict__ invFreq, int heads, int hd, int rot,
+                                     int interleaved) {
+  const int t = blockIdx.x;
+  const int pos = positions[t];
+  const ::llmc::u64 row = (::llmc::u64)t * heads * hd;
+  const int half = hd / 2;
+  for (int idx = threadIdx.x; idx < heads * half; idx += blockDim.x) {
+    const int h = idx / half, i = idx % half;
+    int ia, ib;
+    ::llmc::pairIndex(i, rot, interleaved, &ia, &ib);
+    float a = in[row + h * hd + ia], b = in[row + h * hd + ib];
+    if (i < rot / 2) ::llmc::ropePair(a, b, pos, invFreq[i]);
+    out[row + h * hd + ia] = a;
+    out[row + h * hd + ib] = b;
+  }
+}
+
+namespace llmc {
+
+// Appends token t's k and v (every kv head) to the cache at slot slots[t], rotating k (and q into
+// qOut) when rot > 0. q/k/v rows are read with their own strides so that both llm.attention
+// (three values) and llm.qkv_attention (one fused row) use this kernel.
+template <typename KV, int HD>
+__device__ __forceinline__ void ropeKvWriteBody(
+    const float* __restrict__ q, int qStride, const float* __restrict__ k, int kStride,
+    const float* __restrict__ v, int vStride, const int* __restrict__ positions,
+    const int* __restrict__ slots, KV* __restrict__ cache, int blockSize, int numHeads,
+    int numKvHeads, int rot, const float* __restrict__ invFreq, int interleaved,
+    float* __restrict__ qOut) {
+  const int t = blockIdx.x;
+  const int pos = positions[t];
+  const int slot = slots[t];
+  const int block = slot / blockSize, off = slot % blockSize;
+  constexpr int kHalf = HD / 2;
+  // [num_blocks, 2, nkv, bs, HD]: element (block, 0|1, j, off, d)
+  const u64 kBase = ((u64)block * 2 * numKvHeads) * blockSize * HD + (u64)off * HD;
+  const u64 vBase = kBase + (u64)numKvHeads * blockSize * HD;
+  const float* qr = q + (u64)t * qStride;
+  const float* kr = k + (u64)t * kStride;
+  const float* vr = v + (u64)t * vStride;
+
+  // q and k: one thread per (head, pair). Heads [0, nh) are q's, [nh, nh + nkv) are k's.
+  const int ropeHeads = (rot > 0 ? numHeads : 0) + numKvHeads;
+  for (int idx = threadIdx.x; idx < ropeHeads * kHalf; idx += blockDim.x) {
+    int h = idx / kHalf;
+    const int i = idx % kHalf;
+    const bool isQ = rot > 0 && h < numHeads;
+    if (rot > 0 && !isQ) h -= numHeads;
+    int ia, ib;
+    pairIndex(i, rot, interleaved, &ia, &ib);
+    const float* src = isQ ? qr : kr;
+    float a = src[h * HD + ia], b = src[h * HD + ib];
+    if (rot > 0 && i < rot / 2) ropePair(a, b, pos, invFreq[i]);
+    if (isQ) {
+      qOut[(u64)t * numHeads * HD + h * HD + ia] = a;
+      qOut[(u64)t * numHeads * HD + h * HD + ib] = b;
+    } else {
+      const u64 at = kBase + (u64)h * blockSize * HD;
+      cache[at + ia] = fromFloat<KV>(a);
+      cache[at + ib] = fromFloat<KV>(b);
+    }
+  }
+  for (int idx = threadIdx.x; idx < numKvHeads * HD; idx += blockDim.x) {
+    const int h = idx / HD, d = idx % HD;
+    cache[vBase + (u64)h * blockSize * HD + d] = fromFloat<KV>(vr[h * HD + d]);
+  }
+}
+
+}  // namespace llmc
+
+// rot == 0: no rotation and qOut is not written (the attention kernels then read q directly).
+// Launch: grid T, block 128.
+#define LLMC_DEFINE_ROPE_KV_WRITE(NAME, KV, HD)                                                    \
+  extern "C" __global__ void __launch_bounds__(128) NAME(                                          \
+      const float* __restrict__ q, int qStride, const float* __restrict__ k, int kStride,          \
+      const float* __restrict__ v, int vStride, const int* __restrict__ positions,                 \
+      const int* __restrict__ slots, KV* __restrict__ cache, int blockSize, int numHeads,          \
+      int numKvHeads, int rot, const float* __restrict__ invFreq, int interleaved,                 \
+      float* __restrict__ qOut) {                                                                  \
+    ::llmc::ropeKvWriteBody<KV, HD>(q, qStride, k, kStride, v, vStride, positions, slots, cache,   \
+                                    blockSize, numHeads, numKvHeads, rot, invFreq, interleaved,    \
+                                    qOut);                                                         \
+  }

@@ -1,0 +1,83 @@
+// KernelPlan.h - which CUDA kernel specialisations a program needs, and their symbol names.
+//
+// Owned by the CUDA backend (runtime/backends/cuda). Shared by both sides of the kernel ABI: the
+// codegen (codegen/cuda) compiles exactly the kernels planKernels() lists, the backend looks each
+// one up by kernelName() when it loads the engine. Neither side spells a kernel name by hand, so
+// they cannot drift apart. No CUDA dependency: this builds into `llmc build` on machines without
+// a GPU and into the backend.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "llmc/runtime/EngineFormat.h"
+#include "llmc/runtime/Status.h"
+
+namespace llmc::cuda {
+
+// Most tokens one step may carry and still take the GEMV path; above it linear layers go to
+// cuBLASLt. GEMV is instantiated for every M in [1, kMaxGemvRows].
+inline constexpr int kMaxGemvRows = 8;
+// Largest number of query heads one decode-attention block serves (they share one KV head).
+inline constexpr int kMaxDecodeGroup = 8;
+
+enum class KernelKind {
+  kGemv,          // dtype = weight; a = K, b = M
+  kRmsNorm,       // dtype = weight; a = H
+  kAddRmsNorm,    // dtype = weight; a = H
+  kLayerNorm,     // dtype = weight; a = H
+  kRopeKvWrite,   // dtype = KV cache; a = head_dim
+  kAttnDecode,    // dtype = KV cache; a = head_dim, b = G (query heads per block)
+  kAttnPrefill,   // dtype = KV cache; a = head_dim
+};
+
+struct KernelSpec {
+  KernelKind kind = KernelKind::kGemv;
+  engine::DType dtype = engine::DType::kF32;
+  int a = 0;
+  int b = 0;
+  bool operator<(const KernelSpec& o) const;
+  bool operator==(const KernelSpec& o) const;
+};
+
+// The extern "C" symbol of a specialisation: "llmc_gemv_bf16_k4096_m1", "llmc_rms_norm_f32_h64",
+// "llmc_rope_kv_write_bf16_d128", "llmc_attn_decode_bf16_d128_g4", "llmc_attn_prefill_f32_d8".
+std::string kernelName(const KernelSpec& spec);
+
+// Kernels with no per-model constant; every engine carries them (elementwise.cuh, rope_kv.cuh,
+// attention_decode.cuh): "llmc_embedding_bf16", "llmc_silu", "llmc_attn_combine", ...
+const std::vector<std::string>& fixedKernelNames();
+// Per-dtype names of the fixed kernels.
+std::string embeddingKernelName(engine::DType weight);
+std::string positionEmbeddingKernelName(engine::DType weight);
+std::string castKernelName(engine::DType to);  // f16 / bf16 only
+
+// G for a model with nh query and nkv KV heads: the largest divisor of nh/nkv <= kMaxDecodeGroup.
+int decodeGroup(int numHeads, int numKvHeads);
+
+// What the planner needs to know about a weight.
+struct WeightDesc {
+  engine::DType dtype = engine::DType::kF32;
+  std::vector<int64_t> shape;
+};
+// Returns the weight named `name`, or nullptr when the engine has none.
+using WeightLookup = std::function<const WeightDesc*(const std::string& name)>;
+
+struct KernelPlan {
+  engine::DType kvDtype = engine::DType::kF32;  // storage type of the KV cache
+  std::vector<KernelSpec> kernels;              // sorted, unique
+  std::vector<std::string> names() const;       // kernelName() of each, then fixedKernelNames()
+};
+
+// The KV cache dtype of a model: the dtype of its first linear layer's weight (so a bf16 engine
+// keeps a bf16 cache, an f32 engine an f32 one); f32 when the program has no linear layer.
+// Plans the kernels of a program (the engine's `program` JSON, docs/design.md). Errors name the
+// step: "program.steps[7] (qkv_attention): head_dim 6 is not a multiple of 8 (CUDA kernels read
+// 16-byte vectors of the KV cache)".
+StatusOr<KernelPlan> planKernels(const nlohmann::json& program, const WeightLookup& weights);
+
+}  // namespace llmc::cuda

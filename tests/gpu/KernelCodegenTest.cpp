@@ -1,0 +1,233 @@
+// KernelCodegenTest.cpp - the NVRTC kernel codegen on a machine without a GPU (label: cuda).
+//
+// Compiles real kernel sets with NVRTC and checks what `llmc build` relies on: every planned kernel
+// is in the image, the bundle round-trips, the cache returns the same bytes, ptxas reports no
+// spills for the 7B-shape kernels, and bad input gives a clear error.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <string>
+
+#include "KernelBundle.h"
+#include "KernelPlan.h"
+#include "llmc/codegen/cuda/KernelCompiler.h"
+
+namespace llmc::cuda {
+namespace {
+
+using codegen::cuda::compileKernels;
+using codegen::cuda::KernelRequest;
+using nlohmann::json;
+
+std::string tempDir(const std::string& tag) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("llmc-kcache-" + tag + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+// A Llama-2-7B-shaped program fragment: one block's worth of the op kinds (shapes are what count).
+json llamaProgram(int hidden, int inter, int heads, int kvHeads, int vocab) {
+  const int hd = hidden / heads;
+  json steps = json::array();
+  steps.push_back({{"op", "embedding"}, {"weights", {{"weight", "embed"}}}, {"attrs", {{"scale", 1.0}}}});
+  steps.push_back({{"op", "rms_norm"}, {"weights", {{"weight", "norm"}}}, {"attrs", {{"eps", 1e-5}}}});
+  steps.push_back({{"op", "linear"}, {"weights", {{"weight", "qkv"}}}});
+  steps.push_back({{"op", "qkv_attention"},
+                   {"attrs", {{"head_dim", hd}, {"num_heads", heads}, {"num_kv_heads", kvHeads}, {"layer", 0}}}});
+  steps.push_back({{"op", "linear"}, {"weights", {{"weight", "o"}}}});
+  steps.push_back({{"op", "add_rms_norm"}, {"weights", {{"weight", "norm"}}}});
+  steps.push_back({{"op", "linear"}, {"weights", {{"weight", "gu"}}}});
+  steps.push_back({{"op", "glu"}, {"attrs", {{"activation", "silu"}}}});
+  steps.push_back({{"op", "linear"}, {"weights", {{"weight", "down"}}}});
+  steps.push_back({{"op", "linear"}, {"weights", {{"weight", "lm_head"}}}});
+  (void)vocab;
+  return {{"steps", steps}};
+}
+
+struct Weights {
+  std::map<std::string, WeightDesc> table;
+  WeightLookup lookup() const {
+    return [this](const std::string& n) -> const WeightDesc* {
+      auto it = table.find(n);
+      return it == table.end() ? nullptr : &it->second;
+    };
+  }
+};
+
+Weights llamaWeights(engine::DType dt, int hidden, int inter, int heads, int kvHeads, int vocab) {
+  const int hd = hidden / heads;
+  Weights w;
+  w.table["embed"] = {dt, {vocab, hidden}};
+  w.table["norm"] = {dt, {hidden}};
+  w.table["qkv"] = {dt, {(heads + 2 * kvHeads) * hd, hidden}};
+  w.table["o"] = {dt, {hidden, hidden}};
+  w.table["gu"] = {dt, {2 * inter, hidden}};
+  w.table["down"] = {dt, {hidden, inter}};
+  w.table["lm_head"] = {dt, {vocab, hidden}};
+  return w;
+}
+
+TEST(KernelPlan, LlamaShapes) {
+  Weights w = llamaWeights(engine::DType::kBF16, 4096, 11008, 32, 32, 32000);
+  auto plan = planKernels(llamaProgram(4096, 11008, 32, 32, 32000), w.lookup());
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ(plan->kvDtype, engine::DType::kBF16);
+  auto names = plan->names();
+  auto has = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  EXPECT_TRUE(has("llmc_gemv_bf16_k4096_m1"));
+  EXPECT_TRUE(has("llmc_gemv_bf16_k4096_m8"));
+  EXPECT_TRUE(has("llmc_gemv_bf16_k11008_m3"));
+  EXPECT_TRUE(has("llmc_rms_norm_bf16_h4096"));
+  EXPECT_TRUE(has("llmc_add_rms_norm_bf16_h4096"));
+  EXPECT_TRUE(has("llmc_attn_decode_bf16_d128_g1"));
+  EXPECT_TRUE(has("llmc_attn_prefill_bf16_d128"));
+  EXPECT_TRUE(has("llmc_rope_kv_write_bf16_d128"));
+  EXPECT_TRUE(has("llmc_glu_silu"));
+  EXPECT_FALSE(has("llmc_gemv_bf16_k4096_m9"));
+}
+
+TEST(KernelPlan, DecodeGroup) {
+  EXPECT_EQ(decodeGroup(32, 32), 1);
+  EXPECT_EQ(decodeGroup(32, 8), 4);
+  EXPECT_EQ(decodeGroup(64, 8), 8);
+  EXPECT_EQ(decodeGroup(28, 4), 7);
+  EXPECT_EQ(decodeGroup(40, 4), 5);   // 10 per group: 5 divides it, 8 does not
+  EXPECT_EQ(decodeGroup(96, 4), 8);   // 24 per group
+}
+
+TEST(KernelPlan, RejectsBadInput) {
+  Weights w = llamaWeights(engine::DType::kBF16, 64, 172, 8, 4, 512);
+  json p = llamaProgram(64, 172, 8, 4, 512);
+  p["steps"][3]["attrs"]["head_dim"] = 6;
+  auto plan = planKernels(p, w.lookup());
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.status().message().find("program.steps[3] (qkv_attention): head_dim 6"), std::string::npos)
+      << plan.status().message();
+
+  json q = llamaProgram(64, 172, 8, 4, 512);
+  q["steps"][2]["weights"]["weight"] = "nope";
+  plan = planKernels(q, w.lookup());
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.status().message().find("'nope' is not in the weight table"), std::string::npos);
+
+  plan = planKernels(json::array(), w.lookup());
+  EXPECT_FALSE(plan.ok());
+}
+
+TEST(KernelBundle, RoundTripAndCorruption) {
+  KernelImage img;
+  img.arch = "sm_90";
+  img.kernels = {"llmc_b", "llmc_a"};
+  img.nvrtcVersion = "13.0";
+  img.options = {"-std=c++17"};
+  img.sourceHash = "00ff";
+  img.image = std::string("\x7f" "ELF\0\1\2", 7);
+  const std::string bytes = serializeBundle(img);
+  auto back = parseBundle(bytes, "x.engine: kernels.sm_90");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->arch, "sm_90");
+  EXPECT_FALSE(back->isPtx);
+  EXPECT_EQ(back->kernels, (std::vector<std::string>{"llmc_a", "llmc_b"}));
+  EXPECT_EQ(back->image, img.image);
+  EXPECT_EQ(bundleSectionName(*back), "kernels.sm_90");
+
+  auto bad = parseBundle(bytes.substr(0, bytes.size() - 1), "x.engine: kernels.sm_90");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("x.engine: kernels.sm_90: truncated"), std::string::npos);
+  std::string wrongMagic = bytes;
+  wrongMagic[0] = 'X';
+  EXPECT_FALSE(parseBundle(wrongMagic, "s").ok());
+  EXPECT_FALSE(parseBundle("", "s").ok());
+}
+
+TEST(KernelCodegen, ParseGpuArchs) {
+  auto a = codegen::cuda::parseGpuArchs("sm_80, 90,compute_90,sm_90");
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_EQ(*a, (std::vector<std::string>{"sm_80", "sm_90", "compute_90"}));
+  auto bad = codegen::cuda::parseGpuArchs("sm_52");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("sm_52 is not supported by NVRTC"), std::string::npos);
+  EXPECT_FALSE(codegen::cuda::parseGpuArchs("banana").ok());
+  EXPECT_FALSE(codegen::cuda::parseGpuArchs("").ok());
+}
+
+// Compiles the 7B kernel set for sm_90 and PTX: every kernel present, no register spills.
+TEST(KernelCodegen, Llama7BCompilesWithoutSpills) {
+  Weights w = llamaWeights(engine::DType::kBF16, 4096, 11008, 32, 32, 32000);
+  auto plan = planKernels(llamaProgram(4096, 11008, 32, 32, 32000), w.lookup());
+  ASSERT_TRUE(plan.ok());
+  KernelRequest req;
+  req.kernels = plan->kernels;
+  req.archs = {"sm_90", "compute_90"};
+  req.cacheDir = "off";
+  auto bundle = compileKernels(req);
+  ASSERT_TRUE(bundle.ok()) << bundle.status().message();
+  ASSERT_EQ(bundle->sections.size(), 2u);
+  EXPECT_EQ(bundle->sections[0].name, "kernels.sm_90");
+  EXPECT_EQ(bundle->sections[1].name, "kernels.ptx");
+  const std::string& log = bundle->sections[0].log;
+  // ptxas -v: "N bytes stack frame, N bytes spill stores, N bytes spill loads" per kernel.
+  std::regex spill("([0-9]+) bytes spill stores");
+  int kernelsReported = 0;
+  for (std::sregex_iterator it(log.begin(), log.end(), spill), end; it != end; ++it) {
+    ++kernelsReported;
+    EXPECT_EQ((*it)[1].str(), "0") << "a kernel spills registers:\n" << log;
+  }
+  EXPECT_GE(kernelsReported, static_cast<int>(plan->names().size())) << log;
+
+  for (const auto& s : bundle->sections) {
+    auto img = parseBundle(s.bytes, s.name);
+    ASSERT_TRUE(img.ok()) << img.status().message();
+    EXPECT_EQ(img->kernels.size(), plan->names().size());
+    if (img->isPtx) {
+      // Every kernel is an entry of the PTX.
+      for (const std::string& n : plan->names())
+        EXPECT_NE(img->image.find(".entry " + n + "("), std::string::npos) << n;
+    } else {
+      EXPECT_EQ(img->image.substr(0, 4), std::string("\x7f" "ELF"));
+    }
+  }
+}
+
+TEST(KernelCodegen, CacheHitGivesSameBytes) {
+  Weights w = llamaWeights(engine::DType::kF32, 64, 172, 8, 4, 512);
+  auto plan = planKernels(llamaProgram(64, 172, 8, 4, 512), w.lookup());
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  KernelRequest req;
+  req.kernels = plan->kernels;
+  req.archs = {"sm_80"};
+  req.cacheDir = tempDir("hit");
+  auto first = compileKernels(req);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_FALSE(first->sections[0].fromCache);
+  auto second = compileKernels(req);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_TRUE(second->sections[0].fromCache);
+  EXPECT_EQ(first->sections[0].bytes, second->sections[0].bytes);
+  // A different specialisation is a different key.
+  req.kernels.push_back({KernelKind::kGemv, engine::DType::kF32, 96, 1});
+  auto third = compileKernels(req);
+  ASSERT_TRUE(third.ok());
+  EXPECT_FALSE(third->sections[0].fromCache);
+  std::filesystem::remove_all(req.cacheDir);
+}
+
+TEST(KernelCodegen, DeterministicWithoutCache) {
+  Weights w = llamaWeights(engine::DType::kF16, 64, 172, 8, 4, 512);
+  auto plan = planKernels(llamaProgram(64, 172, 8, 4, 512), w.lookup());
+  ASSERT_TRUE(plan.ok());
+  KernelRequest req;
+  req.kernels = plan->kernels;
+  req.archs = {"sm_86"};
+  req.cacheDir = "off";
+  auto a = compileKernels(req);
+  auto b = compileKernels(req);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->sections[0].bytes, b->sections[0].bytes);
+}
+
+}  // namespace
+}  // namespace llmc::cuda
