@@ -346,3 +346,18 @@ func.func @f(%a: tensor<?x64xf32>, %b: tensor<?x32xf32>) {
   %y = "llm.add"(%a, %b) : (tensor<?x64xf32>, tensor<?x32xf32>) -> tensor<?x64xf32>
   return
 }
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>) {
+  // expected-error @+1 {{'llm.offset' must be array<i64> with one entry per result (1)}}
+  %y = llm.silu %x {llm.offset = array<i64: 0, 64>} : tensor<?x64xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'llm.arena_per_token' must be a non-negative integer}}
+func.func @f() attributes {llm.arena_per_token = "big"} {
+  return
+}

@@ -15,12 +15,17 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 def LLM_Dialect : Dialect {
   let name = "llm";
   let cppNamespace = "::llmc::llm";
+  // Checks the discardable attributes llmc-plan-memory sets: llm.offset, llm.arena_per_token.
+  let hasOperationAttrVerify = 1;
   let summary = "Graph-level ops of LLM inference.";
   let description = [{
     Every activation is a 2-D f32 tensor `[T, width]` whose row count `T` (tokens of the step) is
     dynamic and whose width is static; after `llm.last_token` the row count is 1. Token ids are
     `tensor<?xi32>`. Weights never appear as data: ops name module-level weight symbols
     (`llm.weight`, `llm.weight_concat`, `llm.weight_transpose`) with `FlatSymbolRefAttr`s.
+
+    Discardable attributes set by `llmc-plan-memory`: `llm.offset = array<i64: ...>` (one arena
+    offset per result, f32 elements per token) and `llm.arena_per_token = N : i64` on the function.
 
     ```mlir
     llm.weight @wq {source = "model.layers.0.self_attn.q_proj.weight", shape = array<i64: 64, 64>, dtype = "f32"}
