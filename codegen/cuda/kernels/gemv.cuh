@@ -22,31 +22,26 @@ namespace llmc {
 constexpr int kGemvWarps = 4;
 constexpr int kGemvUnroll = 8;
 
-// Accumulates acc[m] += x[m, k0 .. k0+E) · wf[0 .. E) for E elements starting at k0.
-template <int K, int M, int E, bool XAligned>
+// Accumulates acc[m] += x[m, k0 .. k0+E) · wf[0 .. E) (x rows 16-byte aligned: E/4 vector loads
+// from L1 per row instead of E scalar ones).
+template <int K, int M, int E>
 __device__ __forceinline__ void gemvDot(const float* __restrict__ x, int k0, const float* wf,
                                         float (&acc)[M]) {
 #pragma unroll
   for (int m = 0; m < M; ++m) {
     const float* xr = x + m * K + k0;
-    if (XAligned) {
-      // x rows are 16-byte aligned: E/4 vector loads from L1 instead of E scalar ones.
 #pragma unroll
-      for (int i = 0; i < E; i += 4) {
-        const float4 xv = __ldg(reinterpret_cast<const float4*>(xr + i));
-        acc[m] = fmaf(wf[i], xv.x, acc[m]);
-        acc[m] = fmaf(wf[i + 1], xv.y, acc[m]);
-        acc[m] = fmaf(wf[i + 2], xv.z, acc[m]);
-        acc[m] = fmaf(wf[i + 3], xv.w, acc[m]);
-      }
-    } else {
-#pragma unroll
-      for (int i = 0; i < E; ++i) acc[m] = fmaf(wf[i], __ldg(xr + i), acc[m]);
+    for (int i = 0; i < E; i += 4) {
+      const float4 xv = __ldg(reinterpret_cast<const float4*>(xr + i));
+      acc[m] = fmaf(wf[i], xv.x, acc[m]);
+      acc[m] = fmaf(wf[i + 1], xv.y, acc[m]);
+      acc[m] = fmaf(wf[i + 2], xv.z, acc[m]);
+      acc[m] = fmaf(wf[i + 3], xv.w, acc[m]);
     }
   }
 }
 
-template <typename W, int K, int M, bool XAligned>
+template <typename W, int K, int M>
 __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* __restrict__ w,
                                          const float* __restrict__ bias, float* __restrict__ y,
                                          int n) {
@@ -60,13 +55,17 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
   for (int m = 0; m < M; ++m) acc[m] = 0.f;
 
   constexpr int E = Vec16<W>::kElems;
-  if constexpr (K % E == 0) {
-    // Vector path: the engine stores every tensor 4096-aligned and the backend keeps that, so
-    // with K % E == 0 every row starts on a 16-byte boundary.
+  // The vector path needs 16-byte aligned weight rows (the engine stores every tensor 4096-aligned
+  // and the backend keeps that, so K % E == 0 suffices) and x rows (the backend's arena layout
+  // keeps every value 16-byte aligned, so K % 4 == 0 suffices; checked anyway).
+  const bool vectorOk = K % E == 0 && K % 4 == 0 && (reinterpret_cast<u64>(x) & 15) == 0;
+  if (vectorOk) {
     constexpr int kChunks = K / E;
     constexpr int kFull = kChunks / 32;  // chunks every lane reads
     constexpr int kRem = kChunks % 32;   // lanes [0, kRem) read one more
-#pragma unroll
+    // Not unrolled: one body of kGemvUnroll loads already keeps enough bytes in flight, and a
+    // fully unrolled K=11008 x M=8 body makes NVRTC take seconds per kernel (docs/cuda.md).
+#pragma unroll 1
     for (int c0 = 0; c0 < kFull; c0 += kGemvUnroll) {
       uint4 wv[kGemvUnroll];
 #pragma unroll
@@ -77,17 +76,18 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
         if (c0 + u < kFull) {
           float wf[E];
           unpack16(wv[u], (const W*)nullptr, wf);
-          gemvDot<K, M, E, XAligned>(x, ((c0 + u) * 32 + lane) * E, wf, acc);
+          gemvDot<K, M, E>(x, ((c0 + u) * 32 + lane) * E, wf, acc);
         }
       }
     }
     if (kRem > 0 && lane < kRem) {
       float wf[E];
       unpack16(loadStream16(wr + (kFull * 32 + lane) * E), (const W*)nullptr, wf);
-      gemvDot<K, M, E, XAligned>(x, (kFull * 32 + lane) * E, wf, acc);
+      gemvDot<K, M, E>(x, (kFull * 32 + lane) * E, wf, acc);
     }
   } else {
-    // Odd K (tiny test models): rows are not 16-byte aligned; element loads, still coalesced.
+    // Odd K (tiny test models) or an unaligned x: element loads, still coalesced.
+#pragma unroll 1
     for (int k = lane; k < K; k += 32) {
       const float wf = toFloat(wr[k]);
 #pragma unroll
@@ -110,8 +110,5 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
   extern "C" __global__ void __launch_bounds__(128)                                             \
       NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
            float* __restrict__ y, int n) {                                                      \
-    if ((reinterpret_cast<::llmc::u64>(x) & 15) == 0)                                           \
-      ::llmc::gemvBody<W, K, M, ((K) % 4 == 0)>(x, w, bias, y, n);                              \
-    else                                                                                        \
-      ::llmc::gemvBody<W, K, M, false>(x, w, bias, y, n);                                       \
+    ::llmc::gemvBody<W, K, M>(x, w, bias, y, n);                                                \
   }
