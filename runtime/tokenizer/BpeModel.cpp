@@ -45,7 +45,7 @@ StatusOr<std::unique_ptr<BpeModel>> BpeModel::fromJson(const json& j, TokenizerJ
   m->idToIndex_.assign(static_cast<size_t>(maxId + 1), -1);
   m->vocab_.reserve(m->strings_.size());
   for (size_t i = 0; i < m->strings_.size(); ++i) {
-    m->vocab_.emplace(std::string_view(m->strings_[i]), ids[i]);
+    m->vocab_.insert(std::string_view(m->strings_[i]), ids[i]);
     m->idToIndex_[ids[i]] = static_cast<int32_t>(i);
   }
 
@@ -90,7 +90,7 @@ StatusOr<std::unique_ptr<BpeModel>> BpeModel::fromJson(const json& j, TokenizerJ
                              "', which is not in the vocabulary");
     }
     // A repeated pair keeps its last rank, as HF's map insertion does.
-    m->merges_[pairKey(*ida, *idb)] = MergeValue{rank++, *idn};
+    m->merges_.insertOrAssign(pairKey(*ida, *idb), MergeValue{rank++, *idn});
   }
   data.merges.clear();
   data.merges.shrink_to_fit();
@@ -98,9 +98,7 @@ StatusOr<std::unique_ptr<BpeModel>> BpeModel::fromJson(const json& j, TokenizerJ
 }
 
 std::optional<int32_t> BpeModel::tokenToId(std::string_view token) const {
-  auto it = vocab_.find(token);
-  if (it == vocab_.end()) return std::nullopt;
-  return it->second;
+  return vocab_.find(token);
 }
 
 const std::string* BpeModel::idToToken(int32_t id) const {
@@ -207,8 +205,7 @@ void BpeModel::mergeWord(std::string_view w, std::vector<int32_t>& out) const {
   };
   std::priority_queue<Candidate, std::vector<Candidate>, decltype(worse)> queue(worse);
   auto findMerge = [&](int32_t a, int32_t b) -> const MergeValue* {
-    auto it = merges_.find(pairKey(a, b));
-    return it == merges_.end() ? nullptr : &it->second;
+    return merges_.find(pairKey(a, b));
   };
   for (size_t i = 0; i + 1 < symbols.size(); ++i) {
     if (auto mv = findMerge(symbols[i].id, symbols[i + 1].id)) {

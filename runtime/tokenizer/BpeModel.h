@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "Components.h"
+#include "FlatHash.h"
 #include "TokenizerJsonReader.h"
 
 namespace llmc::tok {
@@ -51,8 +52,8 @@ class BpeModel {
 
   std::vector<std::string> strings_;   // token strings, one per vocabulary entry
   std::vector<int32_t> idToIndex_;     // id -> index into strings_, -1 for a hole
-  std::unordered_map<std::string_view, int32_t> vocab_;  // keys view into strings_
-  std::unordered_map<uint64_t, MergeValue> merges_;
+  StringIdMap vocab_;                  // keys view into strings_
+  PairMap<MergeValue> merges_;
   std::array<int32_t, 256> byteIds_{};  // <0xXX> token ids for byte fallback, -1 if absent
   std::optional<int32_t> unkId_;
   bool fuseUnk_ = false;
