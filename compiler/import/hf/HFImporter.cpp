@@ -1,0 +1,231 @@
+//===- HFImporter.cpp - HF config + safetensors -> llm dialect ------------===//
+//
+// Owned by the compiler (cc). The decoder block, in HF's order (LlamaDecoderLayer):
+//   h = norm(x); q,k,v = linear(h); q,k = rope(q,k); a = attention(q,k,v); x = x + linear_o(a)
+//   h = norm(x); m = down(act(gate(h)) * up(h)); x = x + m
+// then norm(x) -> last_token -> lm_head. Fusions (QKV, gate/up, add+norm, rope+attention) are
+// the passes' job; the importer emits the plain graph so every pass is visible in --dump-ir.
+//
+//===----------------------------------------------------------------------===//
+#include "llmc/Compiler/Import/HF/HFImporter.h"
+
+#include "llmc/Compiler/Import/HF/HFConfig.h"
+#include "llmc/Dialect/LLM/IR/LLMDialect.h"
+#include "llmc/Dialect/LLM/IR/LLMOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <map>
+
+namespace llmc::hf {
+namespace {
+
+using mlir::FlatSymbolRefAttr;
+using mlir::Value;
+
+std::string shapeString(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+class ModuleBuilder {
+ public:
+  ModuleBuilder(mlir::MLIRContext &ctx, const ImportInputs &in)
+      : in_(in), cfg_(*in.config), spec_(*in.spec), b_(&ctx), loc_(b_.getUnknownLoc()) {}
+
+  StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> build();
+
+ private:
+  // The symbol for checkpoint tensor `source`, created on first use after checking that the
+  // checkpoint has it with shape `shape`. `what` says what the config expects it to be.
+  StatusOr<FlatSymbolRefAttr> weight(const std::string &source, std::vector<int64_t> shape);
+  // Like weight(), but "" (the architecture has no such tensor) gives a null attribute.
+  StatusOr<FlatSymbolRefAttr> optionalWeight(const std::string &source, std::vector<int64_t> shape);
+
+  mlir::RankedTensorType act(int64_t width) {
+    return mlir::RankedTensorType::get({mlir::ShapedType::kDynamic, width}, b_.getF32Type());
+  }
+  StatusOr<Value> norm(Value x, const std::string &w, const std::string &bias);
+  StatusOr<Value> linear(Value x, const std::string &w, const std::string &bias, int64_t n,
+                         int64_t k);
+  Value activation(Value x);
+  Status layer(int64_t i, Value &x);
+
+  const ImportInputs &in_;
+  const models::ModelConfig &cfg_;
+  const models::ArchitectureSpec &spec_;
+  mlir::OpBuilder b_;
+  mlir::Location loc_;
+  mlir::ModuleOp module_;
+  std::map<std::string, FlatSymbolRefAttr> symbols_;  // source name -> symbol
+  std::vector<float> invFreq_;
+};
+
+StatusOr<FlatSymbolRefAttr> ModuleBuilder::weight(const std::string &source,
+                                                  std::vector<int64_t> shape) {
+  auto it = symbols_.find(source);
+  if (it != symbols_.end())
+    return it->second;
+  StatusOr<codegen::TensorView> view = in_.weights->tensor(source);
+  if (!view.ok())
+    return view.status();
+  if (view->shape != shape)
+    return InvalidArgument(view->file + ": tensor '" + source + "' has shape " +
+                           shapeString(view->shape) + " but " + in_.configFile + " implies " +
+                           shapeString(shape));
+  // Symbol = the checkpoint name without HF's "model." prefix: readable and unique.
+  std::string sym = source.rfind("model.", 0) == 0 ? source.substr(6) : source;
+  mlir::OpBuilder::InsertionGuard guard(b_);
+  b_.setInsertionPoint(module_.getBody(), std::prev(module_.getBody()->end()));
+  b_.create<llm::WeightOp>(loc_, sym, source, shape, engine::dtypeName(in_.dtype));
+  FlatSymbolRefAttr ref = FlatSymbolRefAttr::get(b_.getContext(), sym);
+  symbols_.emplace(source, ref);
+  return ref;
+}
+
+StatusOr<FlatSymbolRefAttr> ModuleBuilder::optionalWeight(const std::string &source,
+                                                          std::vector<int64_t> shape) {
+  if (source.empty())
+    return FlatSymbolRefAttr();
+  return weight(source, std::move(shape));
+}
+
+StatusOr<Value> ModuleBuilder::norm(Value x, const std::string &w, const std::string &bias) {
+  const int64_t h = cfg_.hiddenSize;
+  LLMC_ASSIGN_OR_RETURN(FlatSymbolRefAttr wref, weight(w, {h}));
+  auto type = mlir::cast<mlir::RankedTensorType>(x.getType());
+  mlir::FloatAttr eps = b_.getF32FloatAttr(static_cast<float>(cfg_.normEps));
+  if (spec_.norm == models::NormKind::kLayerNorm) {
+    LLMC_ASSIGN_OR_RETURN(FlatSymbolRefAttr bref, optionalWeight(bias, {h}));
+    return Value(b_.create<llm::LayerNormOp>(loc_, type, x, wref, bref, eps));
+  }
+  bool unitOffset = spec_.norm == models::NormKind::kRmsUnitOffset;
+  return Value(b_.create<llm::RMSNormOp>(loc_, type, x, wref, eps, b_.getBoolAttr(unitOffset)));
+}
+
+StatusOr<Value> ModuleBuilder::linear(Value x, const std::string &w, const std::string &bias,
+                                      int64_t n, int64_t k) {
+  LLMC_ASSIGN_OR_RETURN(FlatSymbolRefAttr wref, weight(w, {n, k}));
+  LLMC_ASSIGN_OR_RETURN(FlatSymbolRefAttr bref, optionalWeight(bias, {n}));
+  auto inType = mlir::cast<mlir::RankedTensorType>(x.getType());
+  auto outType = mlir::RankedTensorType::get({inType.getDimSize(0), n}, b_.getF32Type());
+  return Value(b_.create<llm::LinearOp>(loc_, outType, x, wref, bref));
+}
+
+Value ModuleBuilder::activation(Value x) {
+  if (spec_.mlpActivation == "silu")
+    return b_.create<llm::SiluOp>(loc_, x.getType(), x);
+  return b_.create<llm::GeluOp>(loc_, x, spec_.mlpActivation == "gelu_tanh" ? "tanh" : "none");
+}
+
+Status ModuleBuilder::layer(int64_t i, Value &x) {
+  const models::LayerTensorNames n = spec_.layerNames(i);
+  const int64_t h = cfg_.hiddenSize, hd = cfg_.headDim;
+  const int64_t qWidth = cfg_.numHeads * hd, kvWidth = cfg_.numKvHeads * hd;
+
+  // Attention block.
+  LLMC_ASSIGN_OR_RETURN(Value hn, norm(x, n.inputNorm, n.inputNormBias));
+  LLMC_ASSIGN_OR_RETURN(Value q, linear(hn, n.q, n.qBias, qWidth, h));
+  LLMC_ASSIGN_OR_RETURN(Value k, linear(hn, n.k, n.kBias, kvWidth, h));
+  LLMC_ASSIGN_OR_RETURN(Value v, linear(hn, n.v, n.vBias, kvWidth, h));
+  auto rope = [&](Value t) -> Value {
+    return b_.create<llm::RopeOp>(loc_, t.getType(), t, b_.getI64IntegerAttr(hd),
+                                  b_.getI64IntegerAttr(cfg_.rotaryDim()),
+                                  b_.getDenseF32ArrayAttr(invFreq_),
+                                  b_.getBoolAttr(spec_.interleavedRope));
+  };
+  Value qr = rope(q), kr = rope(k);
+  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
+  Value a = b_.create<llm::AttentionOp>(
+      loc_, act(qWidth), qr, kr, v, b_.getI64IntegerAttr(i), b_.getI64IntegerAttr(cfg_.numHeads),
+      b_.getI64IntegerAttr(cfg_.numKvHeads), b_.getI64IntegerAttr(hd), b_.getF32FloatAttr(scale),
+      b_.getI64IntegerAttr(cfg_.slidingWindowForLayer(i)));
+  LLMC_ASSIGN_OR_RETURN(Value o, linear(a, n.o, n.oBias, h, qWidth));
+  x = b_.create<llm::AddOp>(loc_, x, o);
+
+  // MLP block.
+  LLMC_ASSIGN_OR_RETURN(Value hm, norm(x, n.postAttentionNorm, n.postAttentionNormBias));
+  const int64_t inter = cfg_.intermediateSize;
+  Value m;
+  if (spec_.gatedMlp) {
+    LLMC_ASSIGN_OR_RETURN(Value g, linear(hm, n.gate, n.gateBias, inter, h));
+    LLMC_ASSIGN_OR_RETURN(Value u, linear(hm, n.up, n.upBias, inter, h));
+    m = b_.create<llm::MulOp>(loc_, activation(g), u);
+  } else {
+    LLMC_ASSIGN_OR_RETURN(Value u, linear(hm, n.up, n.upBias, inter, h));
+    m = activation(u);
+  }
+  LLMC_ASSIGN_OR_RETURN(Value d, linear(m, n.down, n.downBias, h, inter));
+  x = b_.create<llm::AddOp>(loc_, x, d);
+  return Status::Ok();
+}
+
+StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> ModuleBuilder::build() {
+  mlir::OwningOpRef<mlir::ModuleOp> owned = mlir::ModuleOp::create(loc_);
+  module_ = *owned;
+  for (double f : computeRopeInvFreq(cfg_))
+    invFreq_.push_back(static_cast<float>(f));
+
+  const int64_t h = cfg_.hiddenSize, vocab = cfg_.vocabSize;
+  auto idsType = mlir::RankedTensorType::get({mlir::ShapedType::kDynamic}, b_.getI32Type());
+  auto logitsType = mlir::RankedTensorType::get({1, vocab}, b_.getF32Type());
+  b_.setInsertionPointToEnd(module_.getBody());
+  auto func = b_.create<mlir::func::FuncOp>(loc_, "forward",
+                                            b_.getFunctionType({idsType}, {logitsType}));
+  mlir::Block *body = func.addEntryBlock();
+  b_.setInsertionPointToStart(body);
+
+  const models::TensorNameTable &names = spec_.names;
+  LLMC_ASSIGN_OR_RETURN(FlatSymbolRefAttr embed, weight(names.embedTokens, {vocab, h}));
+  Value x = b_.create<llm::EmbeddingOp>(loc_, act(h), body->getArgument(0), embed,
+                                        b_.getF32FloatAttr(static_cast<float>(spec_.embeddingScale)));
+  for (int64_t i = 0; i < cfg_.numLayers; ++i)
+    LLMC_RETURN_IF_ERROR(layer(i, x));
+  LLMC_ASSIGN_OR_RETURN(Value final, norm(x, names.finalNorm, names.finalNormBias));
+  Value last = b_.create<llm::LastTokenOp>(
+      loc_, mlir::RankedTensorType::get({1, h}, b_.getF32Type()), final);
+  // Tied embeddings: the lm_head is the embedding table itself (same symbol, written once).
+  FlatSymbolRefAttr head = embed;
+  if (!cfg_.tieWordEmbeddings) {
+    StatusOr<FlatSymbolRefAttr> lm = weight(names.lmHead, {vocab, h});
+    if (!lm.ok())
+      return lm.status().withPrefix("tie_word_embeddings is false, so the checkpoint needs '" +
+                                    names.lmHead + "'");
+    head = *lm;
+  }
+  Value logits = b_.create<llm::LinearOp>(loc_, logitsType, last, head, FlatSymbolRefAttr());
+  b_.create<mlir::func::ReturnOp>(loc_, logits);
+
+  // Collect the verifier's diagnostics so a failure is one Status, not text on stderr.
+  std::string diag;
+  {
+    mlir::ScopedDiagnosticHandler handler(b_.getContext(), [&](mlir::Diagnostic &d) {
+      llvm::raw_string_ostream os(diag);
+      os << d << "\n";
+      return mlir::success();
+    });
+    if (mlir::failed(mlir::verify(module_)))
+      return Internal("the imported module does not verify (importer bug): " + diag);
+  }
+  return std::move(owned);
+}
+
+}  // namespace
+
+StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> importHFModel(mlir::MLIRContext &ctx,
+                                                          const ImportInputs &in) {
+  if (!in.config || !in.spec || !in.weights)
+    return Internal("importHFModel: missing inputs");
+  ctx.loadDialect<llm::LLMDialect, mlir::func::FuncDialect>();
+  return ModuleBuilder(ctx, in).build();
+}
+
+}  // namespace llmc::hf
