@@ -134,7 +134,7 @@ size_t incompleteTailLength(std::string_view s) {
     bool complete;
     size_t n = maximalSubpart(s, i, &complete);
     // Incomplete only if the subpart runs to the very end (more bytes could finish it).
-    if (!complete && i + n == s.size() && b >= 0xC2) return s.size() - i;
+    if (!complete && i + n == s.size() && b >= 0xC2 && b <= 0xF4) return s.size() - i;
   }
   return 0;
 }
