@@ -54,6 +54,22 @@ std::string baseName(std::string p) {
   return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
+// "sm_80, sm_90" -> {"sm_80", "sm_90"} (blanks and empty items dropped).
+std::vector<std::string> splitList(const std::string &list) {
+  std::vector<std::string> items;
+  std::string cur;
+  for (char c : list + ",") {
+    if (c == ',') {
+      if (!cur.empty())
+        items.push_back(cur);
+      cur.clear();
+    } else if (c != ' ' && c != '\t') {
+      cur += c;
+    }
+  }
+  return items;
+}
+
 bool endsWith(const std::string &s, const std::string &suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -241,7 +257,7 @@ Status buildEngine(const BuildOptions &opt, BuildSummary *summary) {
   contents.build["source"] = baseName(dir);
   contents.build["source_format"] = "hf-safetensors";
   contents.build["flags"]["dtype"] = opt.dtype;
-  contents.build["flags"]["gpu_archs"] = opt.gpuArchs;
+  contents.build["flags"]["gpu_archs"] = splitList(opt.gpuArchs);
 
   uint64_t weightBytes = 0;
   size_t concats = 0, transposes = 0;

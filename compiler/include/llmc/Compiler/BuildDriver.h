@@ -26,8 +26,9 @@ struct BuildOptions {
   // When set, the IR is written there after import (00-import.mlir) and after every pass
   // (01-<pass>.mlir, 02-...); the folder is created if needed.
   std::string dumpIrDir;
-  // CUDA targets ("sm_80", ...); recorded in meta.build.flags for now.
-  std::vector<std::string> gpuArchs;
+  // CUDA targets, comma-separated ("sm_80,sm_90"); recorded in meta.build.flags.gpu_archs
+  // (as a list) for now.
+  std::string gpuArchs;
   bool verbose = false;
   // Where verbose progress lines go (default: stderr).
   std::function<void(const std::string &)> log;
