@@ -25,6 +25,18 @@ inline constexpr int kMaxGemvRows = 8;
 // Largest number of query heads one decode-attention block serves (they share one KV head).
 inline constexpr int kMaxDecodeGroup = 8;
 
+// Host-side mirror of PrefillShape in codegen/cuda/kernels/attention_prefill.cuh: query rows per
+// tile and dynamic shared memory of the prefill attention kernel (the GPU tests run both sides).
+inline int prefillTileRows(int headDim) { return headDim <= 128 ? 64 : 32; }
+inline int prefillSmemBytes(int headDim) {
+  const int bq = prefillTileRows(headDim), bk = headDim <= 128 ? 32 : 16;
+  const int floats = bq * (headDim + 1) + bk * (headDim + 1) + bk * headDim + bq * (bk + 1) + 3 * bq;
+  return floats * 4;
+}
+// Threads per block the GEMV kernels are written for (4 warps = 4 output rows).
+inline constexpr int kGemvThreads = 128;
+inline constexpr int kGemvRowsPerBlock = 4;
+
 enum class KernelKind {
   kGemv,          // dtype = weight; a = K, b = M
   kRmsNorm,       // dtype = weight; a = H

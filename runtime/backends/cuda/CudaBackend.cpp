@@ -1,0 +1,495 @@
+// CudaBackend.cpp - prepare (kernels, weights, buffers, KV pool), forward (metadata upload, the
+// program or its decode graph, logits download), copyBlock. The per-op launches are in CudaSteps.cpp.
+#include "CudaBackend.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace llmc {
+
+StatusOr<std::unique_ptr<Backend>> createCudaBackend() {
+  int n = 0;
+  cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    return Unavailable(std::string("cuda backend: no CUDA device (") + cudaGetErrorString(e) + ")");
+  }
+  if (n <= 0) return Unavailable("cuda backend: no CUDA device");
+  int device = 0;
+  if (const char* d = std::getenv("LLMC_CUDA_DEVICE"); d && *d) {
+    device = std::atoi(d);
+    if (device < 0 || device >= n)
+      return InvalidArgument("LLMC_CUDA_DEVICE=" + std::string(d) + ": this machine has " + std::to_string(n) + " CUDA device(s)");
+  }
+  return std::unique_ptr<Backend>(new cuda::CudaBackend(device));
+}
+
+namespace cuda {
+
+namespace {
+
+int64_t roundUp(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
+
+}  // namespace
+
+CudaBackend::~CudaBackend() {
+  if (stream_) cudaStreamSynchronize(stream_.get());
+}
+
+Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options) {
+  if (engine_) return Internal("cuda backend: prepare called twice");
+  if (options.maxBatchTokens <= 0 || options.maxSequences <= 0 || options.kvBlockSize <= 0 || options.kvBlocks < 0 ||
+      !(options.memoryFraction > 0.0 && options.memoryFraction <= 1.0)) {
+    return InvalidArgument("cuda backend: maxBatchTokens, maxSequences and kvBlockSize must be positive and "
+                           "memoryFraction in (0, 1]");
+  }
+  engine_ = &engine;
+  options_ = options;
+  if (const char* g = std::getenv("LLMC_CUDA_GRAPHS"); g && std::string(g) == "0") graphs_ = false;
+
+  LLMC_CUDA_CHECK(cudaSetDevice(device_));
+  int major = 0, minor = 0;
+  LLMC_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device_));
+  LLMC_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device_));
+  LLMC_CUDA_CHECK(cudaDeviceGetAttribute(&smCount_, cudaDevAttrMultiProcessorCount, device_));
+  LLMC_CUDA_CHECK(cudaDeviceGetAttribute(&smemOptin_, cudaDevAttrMaxSharedMemoryPerBlockOptin, device_));
+  cc_ = 10 * major + minor;
+  LLMC_ASSIGN_OR_RETURN(stream_, createStream());
+  LLMC_ASSIGN_OR_RETURN(lib_, KernelLibrary::load(engine.file(), cc_));
+
+  // The plan decides the KV-cache dtype exactly as the codegen did.
+  const SectionView* programSection = engine.file().find(engine::kSectionProgram);
+  if (programSection == nullptr) return InvalidArgument(engine.path() + ": no program section");
+  const nlohmann::json program = nlohmann::json::parse(programSection->bytes, nullptr, false);
+  if (program.is_discarded()) return InvalidArgument(engine.path() + ": program: not JSON");
+  std::map<std::string, WeightDesc> descs;
+  for (const WeightInfo& w : engine.weights()) descs[w.name] = WeightDesc{w.dtype, w.shape};
+  auto lookup = [&descs](const std::string& n) -> const WeightDesc* {
+    auto it = descs.find(n);
+    return it == descs.end() ? nullptr : &it->second;
+  };
+  LLMC_ASSIGN_OR_RETURN(plan_, planKernels(program, lookup));
+
+  LLMC_RETURN_IF_ERROR(prepareSteps());
+  LLMC_ASSIGN_OR_RETURN(lt_, LtGemm::create(32ull << 20));
+  LLMC_RETURN_IF_ERROR(allocateBuffers());
+  LLMC_RETURN_IF_ERROR(allocateKvCache());
+  if (options.verbose) {
+    size_t freeB = 0, totalB = 0;
+    cudaMemGetInfo(&freeB, &totalB);
+    std::fprintf(stderr,
+                 "cuda backend: sm_%d, %d SMs, kernels %s; weights %.1f MiB; KV pool %lld blocks (%.1f MiB); "
+                 "%.1f of %.1f GiB free\n",
+                 cc_, smCount_, lib_->section().c_str(), weights_.bytes() / 1048576.0,
+                 static_cast<long long>(kvBlocks_), kv_.bytes() / 1048576.0, freeB / 1073741824.0,
+                 totalB / 1073741824.0);
+  }
+  return Status::Ok();
+}
+
+Status CudaBackend::prepareSteps() {
+  const Program& prog = engine_->program();
+  const auto& infos = engine_->weights();
+  std::set<int> used, f32Copies;
+  std::vector<float> invFreq;
+  std::vector<int64_t> invFreqAt(prog.steps.size(), -1);
+  for (size_t i = 0; i < prog.steps.size(); ++i) {
+    const Step& s = prog.steps[i];
+    if (s.weight >= 0) used.insert(s.weight);
+    if (s.bias >= 0) (s.op == OpKind::kLinear ? f32Copies : used).insert(s.bias);
+    if ((s.op == OpKind::kRope || s.op == OpKind::kQkvAttention) && !s.attrs.invFreq.empty()) {
+      invFreqAt[i] = static_cast<int64_t>(invFreq.size());
+      invFreq.insert(invFreq.end(), s.attrs.invFreq.begin(), s.attrs.invFreq.end());
+    }
+  }
+  LLMC_RETURN_IF_ERROR(weights_.upload(*engine_, used, f32Copies, stream_.get()));
+  LLMC_ASSIGN_OR_RETURN(invFreq_, DeviceBuffer::allocate(std::max<size_t>(invFreq.size(), 1) * 4, "rope frequencies"));
+  if (!invFreq.empty())
+    LLMC_CUDA_CHECK(cudaMemcpy(invFreq_.get(), invFreq.data(), invFreq.size() * 4, cudaMemcpyHostToDevice));
+
+  auto get = [&](const std::string& name) { return lib_->get(name); };
+  prepared_.clear();
+  for (size_t i = 0; i < prog.steps.size(); ++i) {
+    const Step& s = prog.steps[i];
+    const std::string where = engine_->path() + ": program.steps[" + std::to_string(i) + "] (" + opKindName(s.op) + ")";
+    Prepared p;
+    p.step = &s;
+    if (s.weight >= 0) {
+      p.w = weights_.get(s.weight);
+      p.wdtype = infos[s.weight].dtype;
+    }
+    if (invFreqAt[i] >= 0) p.invFreq = invFreq_.as<float>() + invFreqAt[i];
+    switch (s.op) {
+      case OpKind::kEmbedding: {
+        LLMC_ASSIGN_OR_RETURN(p.kernel, get(embeddingKernelName(p.wdtype)));
+        break;
+      }
+      case OpKind::kPositionEmbedding: {
+        LLMC_ASSIGN_OR_RETURN(p.kernel, get(positionEmbeddingKernelName(p.wdtype)));
+        break;
+      }
+      case OpKind::kRmsNorm:
+      case OpKind::kAddRmsNorm:
+      case OpKind::kLayerNorm: {
+        const KernelKind kind = s.op == OpKind::kRmsNorm      ? KernelKind::kRmsNorm
+                                : s.op == OpKind::kAddRmsNorm ? KernelKind::kAddRmsNorm
+                                                              : KernelKind::kLayerNorm;
+        const int h = static_cast<int>(infos[s.weight].shape[0]);
+        LLMC_ASSIGN_OR_RETURN(p.kernel, get(kernelName({kind, p.wdtype, h, 0})));
+        if (s.bias >= 0) {
+          if (infos[s.bias].dtype != p.wdtype) return Unsupported(where + ": bias and weight dtypes differ");
+          p.b = weights_.get(s.bias);
+        }
+        break;
+      }
+      case OpKind::kLinear: {
+        p.n = static_cast<int>(infos[s.weight].shape[0]);
+        p.k = static_cast<int>(infos[s.weight].shape[1]);
+        for (int m = 1; m <= kMaxGemvRows; ++m) {
+          LLMC_ASSIGN_OR_RETURN(p.gemv[m], get(kernelName({KernelKind::kGemv, p.wdtype, p.k, m})));
+        }
+        if (p.wdtype != engine::DType::kF32) {
+          LLMC_ASSIGN_OR_RETURN(p.kernel, get(castKernelName(p.wdtype)));
+        }
+        p.biasF32 = weights_.f32(s.bias);
+        break;
+      }
+      case OpKind::kSplit: {
+        LLMC_ASSIGN_OR_RETURN(p.kernel, get("llmc_copy_cols"));
+        break;
+      }
+      case OpKind::kRope: {
+        LLMC_ASSIGN_OR_RETURN(p.kernel, get("llmc_rope"));
+        break;
+      }
+      case OpKind::kAttention:
+      case OpKind::kQkvAttention: {
+        const StepAttrs& a = s.attrs;
+        const int hd = static_cast<int>(a.headDim);
+        p.decodeGroup = decodeGroup(static_cast<int>(a.numHeads), static_cast<int>(a.numKvHeads));
+        LLMC_ASSIGN_OR_RETURN(p.ropeKv, get(kernelName({KernelKind::kRopeKvWrite, plan_.kvDtype, hd, 0})));
+        LLMC_ASSIGN_OR_RETURN(p.decode, get(kernelName({KernelKind::kAttnDecode, plan_.kvDtype, hd, p.decodeGroup})));
+        const std::string prefillName = kernelName({KernelKind::kAttnPrefill, plan_.kvDtype, hd, 0});
+        LLMC_ASSIGN_OR_RETURN(p.prefill, get(prefillName));
+        p.prefillSmem = prefillSmemBytes(hd);
+        if (p.prefillSmem > smemOptin_) {
+          return Unsupported(where + ": head_dim " + std::to_string(hd) + " needs " + std::to_string(p.prefillSmem) +
+                             " bytes of shared memory per block, this GPU allows " + std::to_string(smemOptin_));
+        }
+        if (p.prefillSmem > 48 * 1024) LLMC_RETURN_IF_ERROR(lib_->setMaxDynamicSmem(p.prefill, p.prefillSmem, prefillName));
+        LLMC_ASSIGN_OR_RETURN(p.kernel, get("llmc_attn_combine"));
+        break;
+      }
+      case OpKind::kSilu: {
+        LLMC_ASSIGN_OR_RETURN(p.kernel, get("llmc_silu"));
+        break;
+      }
+      case OpKind::kGelu: {
+        LLMC_ASSIGN_OR_RETURN(p.kernel, get(s.attrs.approximate == GeluApprox::kTanh ? "llmc_gelu_tanh" : "llmc_gelu"));
+        break;
+      }
+      case OpKind::kAdd: {
+        LLMC_ASSIGN_OR_RETURN(p.kernel, get("llmc_add"));
+        break;
+      }
+      case OpKind::kMul: {
+        LLMC_ASSIGN_OR_RETURN(p.kernel, get("llmc_mul"));
+        break;
+      }
+      case OpKind::kGlu: {
+        const char* name = s.attrs.activation == GluActivation::kSilu       ? "llmc_glu_silu"
+                           : s.attrs.activation == GluActivation::kGeluTanh ? "llmc_glu_gelu_tanh"
+                                                                            : "llmc_glu_gelu";
+        LLMC_ASSIGN_OR_RETURN(p.kernel, get(name));
+        break;
+      }
+      case OpKind::kLastToken: {
+        LLMC_ASSIGN_OR_RETURN(p.kernel, get("llmc_gather_rows"));
+        break;
+      }
+    }
+    prepared_.push_back(p);
+  }
+  return Status::Ok();
+}
+
+Status CudaBackend::allocateBuffers() {
+  const Program& prog = engine_->program();
+  maxSeq_ = options_.maxSequences;
+  tmax_ = std::max(options_.maxBatchTokens, options_.maxSequences);
+  tpadMax_ = static_cast<int>(roundUp(tmax_, 4));
+  const int64_t bs = options_.kvBlockSize;
+  maxBlocksPerSeq_ = static_cast<int>((engine_->config().maxPosition + bs - 1) / bs);
+
+  LLMC_ASSIGN_OR_RETURN(arena_, DeviceBuffer::allocate(std::max<int64_t>(prog.arenaPerToken, 1) * tpadMax_ * 4, "the activation arena"));
+  int64_t maxNh = 1, maxHd = 1, maxQ = 1;
+  for (const Prepared& p : prepared_) {
+    const Step& s = *p.step;
+    int64_t outFloats = 0;
+    for (int o : s.out) outFloats += roundUp(prog.values[o].width * tpadMax_, 64);
+    scratchFloats_ = std::max(scratchFloats_, outFloats);
+    if (s.op == OpKind::kAttention || s.op == OpKind::kQkvAttention) {
+      maxNh = std::max(maxNh, s.attrs.numHeads);
+      maxHd = std::max(maxHd, s.attrs.headDim);
+      maxQ = std::max(maxQ, s.attrs.numHeads * s.attrs.headDim);
+    }
+    if (s.op == OpKind::kLinear && p.wdtype != engine::DType::kF32)
+      castElems_ = std::max<int64_t>(castElems_, static_cast<int64_t>(p.k) * tmax_);
+  }
+  LLMC_ASSIGN_OR_RETURN(scratch_, DeviceBuffer::allocate(std::max<int64_t>(scratchFloats_, 1) * 4, "step scratch"));
+  qScratchFloats_ = maxQ * tmax_;
+  LLMC_ASSIGN_OR_RETURN(qScratch_, DeviceBuffer::allocate(qScratchFloats_ * 4, "the rotated queries"));
+  LLMC_ASSIGN_OR_RETURN(castScratch_, DeviceBuffer::allocate(std::max<int64_t>(castElems_, 1) * 2, "cuBLASLt operands"));
+  maxSplits_ = 32;
+  partialMFloats_ = static_cast<int64_t>(maxSplits_) * maxSeq_ * maxNh;
+  partialAccFloats_ = partialMFloats_ * maxHd;
+  LLMC_ASSIGN_OR_RETURN(partials_, DeviceBuffer::allocate((2 * partialMFloats_ + partialAccFloats_) * 4, "attention partials"));
+
+  const int64_t vocab = prog.values[prog.output].width;
+  LLMC_ASSIGN_OR_RETURN(logitsRows_, DeviceBuffer::allocate(vocab * maxSeq_ * 4, "logits rows"));
+  LLMC_ASSIGN_OR_RETURN(logitsHost_, PinnedBuffer::allocate(vocab * maxSeq_ * 4, "logits"));
+
+  maxTiles64_ = static_cast<int>((tmax_ + 63) / 64 + maxSeq_);
+  maxTiles32_ = static_cast<int>((tmax_ + 31) / 32 + maxSeq_);
+  offSeqLens_ = 0;
+  offLastRows_ = offSeqLens_ + maxSeq_;
+  offTokens_ = offLastRows_ + maxSeq_;
+  offPositions_ = offTokens_ + tmax_;
+  offSlots_ = offPositions_ + tmax_;
+  offTiles64_ = offSlots_ + tmax_;
+  offTiles32_ = offTiles64_ + 4 * maxTiles64_;
+  headerInts_ = offTiles32_ + 4 * maxTiles32_;
+  offTables_ = roundUp(headerInts_, 64);
+  const int64_t metaInts = offTables_ + static_cast<int64_t>(maxSeq_) * maxBlocksPerSeq_;
+  LLMC_ASSIGN_OR_RETURN(metaHost_, PinnedBuffer::allocate(metaInts * 4, "step metadata"));
+  LLMC_ASSIGN_OR_RETURN(metaDev_, DeviceBuffer::allocate(metaInts * 4, "step metadata"));
+  std::memset(metaHost_.get(), 0, metaInts * 4);
+  LLMC_CUDA_CHECK(cudaMemset(metaDev_.get(), 0, metaInts * 4));
+  return Status::Ok();
+}
+
+Status CudaBackend::allocateKvCache() {
+  const Program& prog = engine_->program();
+  const int64_t bs = options_.kvBlockSize;
+  const int64_t elem = static_cast<int64_t>(engine::dtypeBytes(plan_.kvDtype));
+  uint64_t perBlock = 0;
+  kvBlockBytes_.assign(prog.kvLayers.size(), 0);
+  for (size_t l = 0; l < prog.kvLayers.size(); ++l) {
+    kvBlockBytes_[l] = static_cast<uint64_t>(2 * prog.kvLayers[l].numKvHeads * bs * prog.kvLayers[l].headDim * elem);
+    perBlock += kvBlockBytes_[l];
+  }
+  if (perBlock == 0) {  // a program without attention
+    kvBlocks_ = std::max<int64_t>(options_.kvBlocks, 1);
+    kvLayerOffset_.assign(prog.kvLayers.size(), 0);
+    return Status::Ok();
+  }
+  if (options_.kvBlocks > 0) {
+    kvBlocks_ = options_.kvBlocks;
+  } else {
+    size_t freeB = 0, totalB = 0;
+    LLMC_CUDA_CHECK(cudaMemGetInfo(&freeB, &totalB));
+    // Leave room for what is allocated lazily later (cuBLASLt internals, graphs, the context).
+    const double reserve = 512.0 * 1024 * 1024;
+    const double budget = std::max(0.0, static_cast<double>(freeB) * options_.memoryFraction - reserve);
+    const int64_t fit = static_cast<int64_t>(budget / static_cast<double>(perBlock));
+    const int64_t want = static_cast<int64_t>(maxSeq_) * maxBlocksPerSeq_;  // never more than can be used
+    kvBlocks_ = std::min(fit, want);
+    if (kvBlocks_ < 1) {
+      return Unavailable("cuda backend: no device memory left for the KV cache (" + std::to_string(freeB >> 20) +
+                         " MiB free, one block of " + std::to_string(bs) + " tokens needs " +
+                         std::to_string(perBlock >> 10) + " KiB)");
+    }
+  }
+  LLMC_ASSIGN_OR_RETURN(kv_, DeviceBuffer::allocate(static_cast<uint64_t>(kvBlocks_) * perBlock, "the KV cache"));
+  kvLayerOffset_.assign(prog.kvLayers.size(), 0);
+  uint64_t at = 0;
+  for (size_t l = 0; l < prog.kvLayers.size(); ++l) {
+    kvLayerOffset_[l] = at;
+    at += kvBlockBytes_[l] * static_cast<uint64_t>(kvBlocks_);
+  }
+  return Status::Ok();
+}
+
+Status CudaBackend::copyBlock(int32_t src, int32_t dst) {
+  if (!engine_) return Internal("cuda backend: copyBlock before prepare");
+  if (src < 0 || src >= kvBlocks_ || dst < 0 || dst >= kvBlocks_) {
+    return InvalidArgument("cuda backend: copyBlock(" + std::to_string(src) + ", " + std::to_string(dst) +
+                           ") outside the pool of " + std::to_string(kvBlocks_) + " blocks");
+  }
+  uint8_t* base = kv_.as<uint8_t>();
+  for (size_t l = 0; l < kvBlockBytes_.size(); ++l) {
+    const uint64_t bb = kvBlockBytes_[l];
+    if (bb == 0) continue;
+    uint8_t* layer = base + kvLayerOffset_[l];
+    LLMC_CUDA_CHECK(cudaMemcpyAsync(layer + dst * bb, layer + src * bb, bb, cudaMemcpyDeviceToDevice, stream_.get()));
+  }
+  LLMC_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+  return Status::Ok();
+}
+
+Status CudaBackend::checkBatch(const StepBatch& batch) const {
+  const int64_t T = static_cast<int64_t>(batch.tokens.size());
+  const ModelConfig& cfg = engine_->config();
+  if (T == 0 || T > options_.maxBatchTokens) {
+    return InvalidArgument("cuda backend: step has " + std::to_string(T) + " tokens, allowed 1.." +
+                           std::to_string(options_.maxBatchTokens));
+  }
+  if (batch.sequences.empty() || static_cast<int>(batch.sequences.size()) > options_.maxSequences) {
+    return InvalidArgument("cuda backend: step has " + std::to_string(batch.sequences.size()) +
+                           " sequences, allowed 1.." + std::to_string(options_.maxSequences));
+  }
+  int64_t next = 0, maxEnd = 0;
+  for (const SequenceSlice& s : batch.sequences) {
+    if (s.tokenBegin != next || s.tokenCount <= 0 || s.startPos < 0)
+      return InvalidArgument("cuda backend: sequence slices must cover the tokens in order, each non-empty");
+    next += s.tokenCount;
+    const int64_t end = static_cast<int64_t>(s.startPos) + s.tokenCount;
+    maxEnd = std::max(maxEnd, end);
+    if (end > cfg.maxPosition) {
+      return InvalidArgument("cuda backend: sequence reaches position " + std::to_string(end) +
+                             ", the model's max_position is " + std::to_string(cfg.maxPosition));
+    }
+    const int64_t needBlocks = (end + options_.kvBlockSize - 1) / options_.kvBlockSize;
+    if (needBlocks > static_cast<int64_t>(s.blockTable.size())) {
+      return InvalidArgument("cuda backend: block table of " + std::to_string(s.blockTable.size()) +
+                             " blocks does not cover position " + std::to_string(end - 1));
+    }
+    for (int64_t j = 0; j < needBlocks; ++j) {
+      const int32_t b = s.blockTable[j];
+      if (b < 0 || b >= kvBlocks_) return InvalidArgument("cuda backend: block id " + std::to_string(b) + " outside the pool");
+    }
+  }
+  if (next != T) {
+    return InvalidArgument("cuda backend: sequence slices cover " + std::to_string(next) + " of " + std::to_string(T) +
+                           " tokens");
+  }
+  for (int32_t id : batch.tokens) {
+    if (id < 0 || id >= cfg.vocabSize) {
+      return InvalidArgument("cuda backend: token id " + std::to_string(id) + " outside the vocabulary [0, " +
+                             std::to_string(cfg.vocabSize) + ")");
+    }
+  }
+  for (const Step& s : engine_->program().steps) {
+    if (s.op != OpKind::kPositionEmbedding) continue;
+    const int64_t rows = engine_->weights()[s.weight].shape[0];
+    if (maxEnd > rows) {
+      return InvalidArgument("cuda backend: position " + std::to_string(maxEnd - 1) + " past the position table (" +
+                             std::to_string(rows) + " rows)");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CudaBackend::uploadMetadata(const StepBatch& batch, StepShape* shape) {
+  const int T = static_cast<int>(batch.tokens.size());
+  const int nseq = static_cast<int>(batch.sequences.size());
+  const int bs = options_.kvBlockSize;
+  int32_t* m = metaHost_.as<int32_t>();
+  shape->t = T;
+  shape->tpad = static_cast<int>(roundUp(T, 4));
+  shape->nseq = nseq;
+  shape->decode = true;
+  int tiles64 = 0, tiles32 = 0, usedBlocks = 0;
+  for (int si = 0; si < nseq; ++si) {
+    const SequenceSlice& s = batch.sequences[si];
+    if (s.tokenCount != 1) shape->decode = false;
+    m[offSeqLens_ + si] = s.startPos + s.tokenCount;
+    m[offLastRows_ + si] = s.tokenBegin + s.tokenCount - 1;
+    for (int j = 0; j < s.tokenCount; ++j) {
+      const int t = s.tokenBegin + j, pos = s.startPos + j;
+      m[offPositions_ + t] = pos;
+      m[offSlots_ + t] = s.blockTable[pos / bs] * bs + pos % bs;
+    }
+    // Attention tiles of at most 64 / 32 query rows, never spanning two sequences.
+    for (int j = 0; j < s.tokenCount; j += 64, ++tiles64) {
+      int32_t* tile = m + offTiles64_ + 4 * tiles64;
+      tile[0] = si, tile[1] = s.tokenBegin + j, tile[2] = std::min(64, s.tokenCount - j), tile[3] = s.startPos + j;
+    }
+    for (int j = 0; j < s.tokenCount; j += 32, ++tiles32) {
+      int32_t* tile = m + offTiles32_ + 4 * tiles32;
+      tile[0] = si, tile[1] = s.tokenBegin + j, tile[2] = std::min(32, s.tokenCount - j), tile[3] = s.startPos + j;
+    }
+    const int need = (s.startPos + s.tokenCount + bs - 1) / bs;
+    std::memcpy(m + offTables_ + static_cast<int64_t>(si) * maxBlocksPerSeq_, s.blockTable.data(), need * 4);
+    usedBlocks = std::max(usedBlocks, need);
+  }
+  std::memcpy(m + offTokens_, batch.tokens.data(), T * 4);
+  shape->tiles64 = tiles64;
+  shape->tiles32 = tiles32;
+  // Two copies: the fixed-size header and the used part of the block tables (one 2-D copy).
+  LLMC_CUDA_CHECK(cudaMemcpyAsync(metaDev_.get(), metaHost_.get(), headerInts_ * 4, cudaMemcpyHostToDevice, stream_.get()));
+  const size_t pitch = static_cast<size_t>(maxBlocksPerSeq_) * 4;
+  LLMC_CUDA_CHECK(cudaMemcpy2DAsync(metaDev_.as<int32_t>() + offTables_, pitch, m + offTables_, pitch,
+                                    static_cast<size_t>(usedBlocks) * 4, nseq, cudaMemcpyHostToDevice, stream_.get()));
+  return Status::Ok();
+}
+
+Status CudaBackend::forward(const StepBatch& batch, std::vector<float>* logits) {
+  if (!engine_) return Internal("cuda backend: forward before prepare");
+  LLMC_RETURN_IF_ERROR(checkBatch(batch));
+  LLMC_CUDA_CHECK(cudaSetDevice(device_));
+  StepShape shape;
+  LLMC_RETURN_IF_ERROR(uploadMetadata(batch, &shape));
+  if (shape.decode && graphs_) {
+    LLMC_RETURN_IF_ERROR(runDecodeGraph(shape));
+  } else {
+    LLMC_RETURN_IF_ERROR(enqueueProgram(shape));
+  }
+
+  // Logits: one row per sequence. An output with all rows contributes each sequence's last row.
+  const Program& prog = engine_->program();
+  const ValueInfo& ov = prog.values[prog.output];
+  const int vocab = static_cast<int>(ov.width);
+  const float* src = arena_.as<float>() + ov.offset * shape.tpad;
+  if (ov.rows == Rows::kAll) {
+    LLMC_ASSIGN_OR_RETURN(cudaKernel_t gather, lib_->get("llmc_gather_rows"));
+    const uint64_t n = static_cast<uint64_t>(shape.nseq) * vocab;
+    LLMC_RETURN_IF_ERROR(launch(gather, dim3(static_cast<unsigned>(std::min<uint64_t>((n + 255) / 256, 4096))), dim3(256), 0,
+                                "llmc_gather_rows (logits)", src, metaDev_.as<const int32_t>() + offLastRows_,
+                                logitsRows_.as<float>(), shape.nseq, vocab));
+    src = logitsRows_.as<float>();
+  }
+  const size_t bytes = static_cast<size_t>(shape.nseq) * vocab * 4;
+  LLMC_CUDA_CHECK(cudaMemcpyAsync(logitsHost_.get(), src, bytes, cudaMemcpyDeviceToHost, stream_.get()));
+  LLMC_RETURN_IF_ERROR(cudaStatus(cudaStreamSynchronize(stream_.get()), "running the step"));
+  logits->resize(static_cast<size_t>(shape.nseq) * vocab);
+  std::memcpy(logits->data(), logitsHost_.get(), bytes);
+  return Status::Ok();
+}
+
+Status CudaBackend::runDecodeGraph(const StepShape& shape) {
+  const int n = shape.nseq;
+  auto it = decodeGraphs_.find(n);
+  if (it != decodeGraphs_.end()) return cudaStatus(cudaGraphLaunch(it->second.get(), stream_.get()), "launching the decode graph");
+  // The first step of a batch size runs eagerly: it loads lazily-loaded kernels and fills the
+  // cuBLASLt plan cache, neither of which may happen inside a capture.
+  if (decodeRuns_[n]++ == 0) return enqueueProgram(shape);
+
+  LLMC_CUDA_CHECK(cudaStreamBeginCapture(stream_.get(), cudaStreamCaptureModeThreadLocal));
+  Status enq = enqueueProgram(shape);
+  cudaGraph_t raw = nullptr;
+  cudaError_t end = cudaStreamEndCapture(stream_.get(), &raw);
+  Graph graph(raw);
+  cudaGraphExec_t exec = nullptr;
+  cudaError_t inst = enq.ok() && end == cudaSuccess ? cudaGraphInstantiate(&exec, graph.get(), 0) : end;
+  if (!enq.ok() || inst != cudaSuccess) {
+    cudaGetLastError();
+    if (!enq.ok()) return enq;
+    // Capture is an optimisation: without it the same launches run one by one.
+    graphs_ = false;
+    if (options_.verbose)
+      std::fprintf(stderr, "cuda backend: decode graph capture failed (%s); launching kernels directly\n", cudaGetErrorString(inst));
+    return enqueueProgram(shape);
+  }
+  GraphExec& slot = decodeGraphs_[n];
+  slot = GraphExec(exec);
+  return cudaStatus(cudaGraphLaunch(slot.get(), stream_.get()), "launching the decode graph");
+}
+
+}  // namespace cuda
+}  // namespace llmc

@@ -1,0 +1,149 @@
+// CudaBackend.h - runs an engine's program on one NVIDIA GPU.
+//
+// Owned by the CUDA backend. What it owns on the device (all released by RAII members):
+//   * the engine's kernels for this GPU (KernelLibrary: a cubin per arch, or PTX JIT-compiled);
+//   * the weights (DeviceWeights: one pool, uploaded through pinned staging);
+//   * the activation arena, laid out by the program's memory plan (docs/design.md) with the token
+//     count rounded up to a multiple of 4 so every value starts 16-byte aligned (the plan is valid
+//     for any T, so using T' = roundup(T, 4) for the layout keeps its non-overlap guarantees);
+//   * the paged KV cache pool, [num_blocks, 2, nkv, block_size, head_dim] per layer in the engine's
+//     weight dtype, sized from free memory * memoryFraction after everything else;
+//   * step metadata (tokens, positions, cache slots, block tables, attention tiles), uploaded once
+//     per step from a pinned buffer with two copies;
+//   * one CUDA graph per decode batch size: the decode step's ~10 launches per layer are replayed
+//     with a single cudaGraphLaunch (every launch parameter depends on the batch size only; the
+//     per-step data is read from the metadata buffer, whose address never changes).
+// Linear layers: GEMV kernels for up to kMaxGemvRows tokens, cuBLASLt above.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <array>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CudaHandles.h"
+#include "DeviceWeights.h"
+#include "KernelLibrary.h"
+#include "KernelPlan.h"
+#include "LtGemm.h"
+#include "llmc/runtime/Backend.h"
+#include "llmc/runtime/Engine.h"
+
+namespace llmc::cuda {
+
+class CudaBackend : public Backend {
+ public:
+  explicit CudaBackend(int device) : device_(device) {}
+  ~CudaBackend() override;
+  std::string name() const override { return "cuda"; }
+  Status prepare(const Engine& engine, const BackendOptions& options) override;
+  int64_t kvBlockCount() const override { return kvBlocks_; }
+  Status forward(const StepBatch& batch, std::vector<float>* logits) override;
+  Status copyBlock(int32_t src, int32_t dst) override;
+
+  // What prepare() chose (for `llmc bench` / `inspect` and tests).
+  const std::string& kernelSection() const { return lib_->section(); }
+  uint64_t weightBytes() const { return weights_.bytes(); }
+  bool graphsEnabled() const { return graphs_; }
+  void setGraphsEnabled(bool on) { graphs_ = on; }
+
+ private:
+  // Everything a step needs at run time, resolved once in prepare().
+  struct Prepared {
+    const Step* step = nullptr;
+    cudaKernel_t kernel = nullptr;                        // norms, rope, elementwise, embedding, ...
+    std::array<cudaKernel_t, kMaxGemvRows + 1> gemv{};    // linear, by row count
+    cudaKernel_t ropeKv = nullptr, decode = nullptr, prefill = nullptr;  // attention
+    const void* w = nullptr;       // weight in its dtype
+    const void* b = nullptr;       // layer_norm bias in its dtype
+    const float* biasF32 = nullptr;
+    engine::DType wdtype = engine::DType::kF32;
+    int n = 0, k = 0;              // linear
+    int decodeGroup = 1;
+    int prefillSmem = 0;
+    const float* invFreq = nullptr;
+  };
+  // The step's shape of this forward (host side of the metadata).
+  struct StepShape {
+    int t = 0;        // tokens
+    int tpad = 0;     // tokens rounded up to 4 (arena layout)
+    int nseq = 0;
+    bool decode = false;  // one token per sequence
+    int tiles64 = 0, tiles32 = 0;
+  };
+
+  Status prepareSteps();
+  Status allocateBuffers();
+  Status allocateKvCache();
+  Status checkBatch(const StepBatch& batch) const;
+  Status uploadMetadata(const StepBatch& batch, StepShape* shape);
+  // Enqueues the whole program on stream_ (no synchronisation; capturable).
+  Status enqueueProgram(const StepShape& shape);
+  Status enqueueStep(const Prepared& p, const StepShape& shape);
+  Status enqueueAttention(const Prepared& p, const StepShape& shape, float* const* in, float* out);
+  Status enqueueLinear(const Prepared& p, const StepShape& shape, const float* x, float* y, int rows);
+  Status runDecodeGraph(const StepShape& shape);
+  int decodeSplits(int nseq, int numKvHeads, int group, int numHeads) const;
+
+  template <typename... Args>
+  Status launch(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, const char* what, Args... args);
+
+  int device_ = 0;
+  int cc_ = 0;
+  int smCount_ = 0;
+  int smemOptin_ = 0;
+  const Engine* engine_ = nullptr;
+  BackendOptions options_;
+  KernelPlan plan_;
+  std::unique_ptr<KernelLibrary> lib_;
+  Stream stream_;
+  DeviceWeights weights_;
+  std::unique_ptr<LtGemm> lt_;
+  std::vector<Prepared> prepared_;
+
+  int tmax_ = 0, tpadMax_ = 0, maxSeq_ = 0, maxBlocksPerSeq_ = 0;
+  DeviceBuffer arena_;       // arenaPerToken * tpadMax_ floats
+  DeviceBuffer scratch_;     // outputs that overlap an input other than in place
+  DeviceBuffer qScratch_;    // roped q: [tmax, max nh * hd]
+  DeviceBuffer castScratch_; // activations narrowed for cuBLASLt: [tmax, max K] 16-bit
+  DeviceBuffer partials_;    // flash-decoding: m, l [maxSeq, nh, splits]; acc [maxSeq, nh, splits, hd]
+  DeviceBuffer invFreq_;     // every rope step's inv_freq, concatenated
+  DeviceBuffer logitsRows_;  // [maxSeq, vocab] gathered last rows when the output has all rows
+  int64_t scratchFloats_ = 0, qScratchFloats_ = 0, castElems_ = 0;
+  int64_t partialAccFloats_ = 0, partialMFloats_ = 0;
+  int maxSplits_ = 1;
+
+  // Metadata, int32, same layout on host (pinned) and device:
+  //   seqLens[maxSeq] lastRows[maxSeq] tokens[tmax] positions[tmax] slots[tmax]
+  //   tiles64[maxTiles64 * 4] tiles32[maxTiles32 * 4] | blockTables[maxSeq * maxBlocksPerSeq]
+  PinnedBuffer metaHost_;
+  DeviceBuffer metaDev_;
+  int64_t offSeqLens_ = 0, offLastRows_ = 0, offTokens_ = 0, offPositions_ = 0, offSlots_ = 0;
+  int64_t offTiles64_ = 0, offTiles32_ = 0, offTables_ = 0, headerInts_ = 0;
+  int maxTiles64_ = 0, maxTiles32_ = 0;
+  PinnedBuffer logitsHost_;
+
+  // KV cache: one pool; layer l's [num_blocks, 2, nkv, bs, hd] starts at kvLayerOffset_[l] bytes.
+  DeviceBuffer kv_;
+  std::vector<uint64_t> kvLayerOffset_;
+  std::vector<uint64_t> kvBlockBytes_;  // bytes of one block in layer l
+  int64_t kvBlocks_ = 0;
+
+  bool graphs_ = true;
+  std::map<int, GraphExec> decodeGraphs_;  // by batch size
+  std::map<int, int> decodeRuns_;          // eager runs per batch size before capture
+};
+
+// Launches `k` on the backend's stream with `args` (copied: each must have exactly the type of
+// the kernel's parameter, see the LLMC_DEFINE_* macros in codegen/cuda/kernels).
+template <typename... Args>
+Status CudaBackend::launch(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, const char* what, Args... args) {
+  void* argv[] = {static_cast<void*>(&args)...};
+  const cudaError_t e = cudaLaunchKernel(reinterpret_cast<const void*>(k), grid, block, argv, smem, stream_.get());
+  return cudaStatus(e, std::string("launching ") + what);
+}
+
+}  // namespace llmc::cuda

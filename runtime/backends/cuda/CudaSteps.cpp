@@ -1,0 +1,230 @@
+// CudaSteps.cpp - the launches of each program op (kernel ABI: codegen/cuda/kernels/*.cuh).
+//
+// Everything here only enqueues work on the backend's stream and depends on the step's shape
+// (token count, sequence count, tile counts), never on token values or positions, which the
+// kernels read from the metadata buffer: so the decode step can be captured into a CUDA graph.
+#include <algorithm>
+
+#include "CudaBackend.h"
+
+namespace llmc::cuda {
+
+namespace {
+
+// Ops whose kernels read each element (or their whole row, within one block) before writing the
+// same place: an output that is exactly an input (same place, width and rows) needs no scratch.
+// The attention ops read q/k/v completely in their first kernel (q into its own scratch, k/v into
+// the cache) before the second writes the output, so any overlap is safe for them.
+bool inPlaceSafe(OpKind op) {
+  switch (op) {
+    case OpKind::kEmbedding:
+    case OpKind::kPositionEmbedding:
+    case OpKind::kRmsNorm:
+    case OpKind::kLayerNorm:
+    case OpKind::kAddRmsNorm:
+    case OpKind::kRope:
+    case OpKind::kSilu:
+    case OpKind::kGelu:
+    case OpKind::kAdd:
+    case OpKind::kMul:
+      return true;
+    default:
+      return false;
+  }
+}
+
+dim3 gridFor(uint64_t n, int smCount) {
+  // Grid-stride kernels: enough blocks to fill the GPU a few times, no more.
+  const uint64_t blocks = std::max<uint64_t>(1, std::min<uint64_t>((n + 255) / 256, static_cast<uint64_t>(smCount) * 8));
+  return dim3(static_cast<unsigned>(blocks));
+}
+
+}  // namespace
+
+int CudaBackend::decodeSplits(int nseq, int numKvHeads, int group, int numHeads) const {
+  // Enough blocks for ~2 per SM across (splits x kv-head groups x sequences).
+  const int blocksPerSplit = numKvHeads * (numHeads / numKvHeads / group) * nseq;
+  const int want = (2 * smCount_ + blocksPerSplit - 1) / std::max(blocksPerSplit, 1);
+  return std::max(1, std::min(want, maxSplits_));
+}
+
+Status CudaBackend::enqueueProgram(const StepShape& shape) {
+  for (const Prepared& p : prepared_) LLMC_RETURN_IF_ERROR(enqueueStep(p, shape));
+  return Status::Ok();
+}
+
+Status CudaBackend::enqueueLinear(const Prepared& p, const StepShape& shape, const float* x, float* y, int rows) {
+  (void)shape;
+  if (rows <= kMaxGemvRows) {
+    const dim3 grid(static_cast<unsigned>((p.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
+    return launch(p.gemv[rows], grid, dim3(kGemvThreads), 0, "gemv", x, p.w, p.biasF32, y, p.n);
+  }
+  const void* operand = x;
+  if (p.wdtype != engine::DType::kF32) {
+    const uint64_t n = static_cast<uint64_t>(rows) * p.k;
+    LLMC_RETURN_IF_ERROR(launch(p.kernel, gridFor(n, smCount_), dim3(256), 0, "cast", x, castScratch_.get(), n));
+    operand = castScratch_.get();
+  }
+  return lt_->run(p.wdtype, operand, p.w, p.biasF32, y, rows, p.n, p.k, stream_.get());
+}
+
+Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, float* const* in, float* out) {
+  const StepAttrs& a = p.step->attrs;
+  const int nh = static_cast<int>(a.numHeads), nkv = static_cast<int>(a.numKvHeads), hd = static_cast<int>(a.headDim);
+  const int bs = options_.kvBlockSize;
+  void* cache = kv_.as<uint8_t>() + kvLayerOffset_[a.layer];
+  const int32_t* meta = metaDev_.as<const int32_t>();
+  const float *q, *k, *v;
+  int qStride, kStride, vStride;
+  if (p.step->op == OpKind::kQkvAttention) {
+    const int w = (nh + 2 * nkv) * hd;
+    q = in[0];
+    k = in[0] + nh * hd;
+    v = in[0] + (nh + nkv) * hd;
+    qStride = kStride = vStride = w;
+  } else {
+    q = in[0], k = in[1], v = in[2];
+    qStride = nh * hd;
+    kStride = vStride = nkv * hd;
+  }
+  const int rot = p.step->op == OpKind::kQkvAttention ? static_cast<int>(a.rotaryDim) : 0;
+  float* qr = qScratch_.as<float>();
+  LLMC_RETURN_IF_ERROR(launch(p.ropeKv, dim3(shape.t), dim3(128), 0, "rope_kv_write", q, qStride, k, kStride, v, vStride,
+                              meta + offPositions_, meta + offSlots_, cache, bs, nh, nkv, rot, p.invFreq,
+                              static_cast<int>(a.interleaved), qr));
+  const float scale = a.scale;
+  const int window = static_cast<int>(a.slidingWindow);
+  const int32_t* tables = meta + offTables_;
+  if (shape.decode) {
+    const int splits = decodeSplits(shape.nseq, nkv, p.decodeGroup, nh);
+    float* partM = partials_.as<float>();
+    float* partL = partM + partialMFloats_;
+    float* partAcc = partL + partialMFloats_;
+    const dim3 grid(splits, nkv * (nh / nkv / p.decodeGroup), shape.nseq);
+    LLMC_RETURN_IF_ERROR(launch(p.decode, grid, dim3(128), 0, "attn_decode", static_cast<const float*>(qr), nh * hd,
+                                static_cast<const void*>(cache), bs, tables, maxBlocksPerSeq_, meta + offSeqLens_, nh, nkv,
+                                scale, window, partM, partL, partAcc));
+    return launch(p.kernel, dim3(nh, shape.nseq), dim3(128), 0, "attn_combine", static_cast<const float*>(partM),
+                  static_cast<const float*>(partL), static_cast<const float*>(partAcc), splits, hd, out, nh * hd);
+  }
+  const bool wide = prefillTileRows(hd) == 32;
+  const int tiles = wide ? shape.tiles32 : shape.tiles64;
+  const int32_t* tileList = meta + (wide ? offTiles32_ : offTiles64_);
+  return launch(p.prefill, dim3(tiles, nh), dim3(128), p.prefillSmem, "attn_prefill", static_cast<const float*>(qr),
+                nh * hd, static_cast<const void*>(cache), bs, tables, maxBlocksPerSeq_, tileList, nh, nkv, scale, window,
+                out, nh * hd);
+}
+
+Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
+  const Program& prog = engine_->program();
+  const Step& step = *p.step;
+  const int T = shape.t, nseq = shape.nseq;
+  auto rowsOf = [&](int v) { return prog.values[v].rows == Rows::kAll ? T : nseq; };
+  auto ptr = [&](int v) { return arena_.as<float>() + prog.values[v].offset * shape.tpad; };
+
+  std::vector<float*> in;
+  for (int v : step.in) in.push_back(v < 0 ? nullptr : ptr(v));
+  // Outputs overlapping an input other than as an exact in-place alias go to scratch first.
+  std::vector<float*> out, target;
+  int64_t scratchUsed = 0;
+  const bool attention = step.op == OpKind::kAttention || step.op == OpKind::kQkvAttention;
+  for (int o : step.out) {
+    float* dst = ptr(o);
+    const int64_t n = static_cast<int64_t>(rowsOf(o)) * prog.values[o].width;
+    bool needScratch = false;
+    for (int v : step.in) {
+      if (v < 0) continue;
+      const float* src = ptr(v);
+      const int64_t m = static_cast<int64_t>(rowsOf(v)) * prog.values[v].width;
+      const bool overlap = dst < src + m && src < dst + n;
+      const bool exact = src == dst && prog.values[v].width == prog.values[o].width && rowsOf(v) == rowsOf(o);
+      if (overlap && !(exact && inPlaceSafe(step.op)) && !attention) needScratch = true;
+    }
+    target.push_back(dst);
+    if (needScratch) {
+      dst = scratch_.as<float>() + scratchUsed;
+      scratchUsed += (n + 63) / 64 * 64;
+    }
+    out.push_back(dst);
+  }
+
+  const StepAttrs& a = step.attrs;
+  const int R = step.in.empty() || step.in[0] < 0 ? T : rowsOf(step.in[0]);
+  const int W = step.in.empty() || step.in[0] < 0 ? 0 : static_cast<int>(prog.values[step.in[0]].width);
+  const int32_t* meta = metaDev_.as<const int32_t>();
+  const uint64_t elems = static_cast<uint64_t>(R) * W;
+  switch (step.op) {
+    case OpKind::kEmbedding: {
+      const int h = static_cast<int>(prog.values[step.out[0]].width);
+      LLMC_RETURN_IF_ERROR(launch(p.kernel, dim3(T), dim3(256), 0, "embedding", meta + offTokens_, p.w, out[0], h, a.scale));
+      break;
+    }
+    case OpKind::kPositionEmbedding:
+      LLMC_RETURN_IF_ERROR(launch(p.kernel, dim3(T), dim3(256), 0, "position_embedding", static_cast<const float*>(in[0]),
+                                  meta + offPositions_, p.w, out[0], W));
+      break;
+    case OpKind::kRmsNorm:
+      LLMC_RETURN_IF_ERROR(launch(p.kernel, dim3(R), dim3(256), 0, "rms_norm", static_cast<const float*>(in[0]), p.w,
+                                  out[0], a.eps, static_cast<int>(a.unitOffset)));
+      break;
+    case OpKind::kAddRmsNorm:
+      LLMC_RETURN_IF_ERROR(launch(p.kernel, dim3(R), dim3(256), 0, "add_rms_norm", static_cast<const float*>(in[0]),
+                                  static_cast<const float*>(in[1]), p.w, out[0], out[1], a.eps,
+                                  static_cast<int>(a.unitOffset)));
+      break;
+    case OpKind::kLayerNorm:
+      LLMC_RETURN_IF_ERROR(launch(p.kernel, dim3(R), dim3(256), 0, "layer_norm", static_cast<const float*>(in[0]), p.w,
+                                  p.b, out[0], a.eps));
+      break;
+    case OpKind::kLinear:
+      LLMC_RETURN_IF_ERROR(enqueueLinear(p, shape, in[0], out[0], R));
+      break;
+    case OpKind::kSplit: {
+      int col = 0;
+      for (size_t k = 0; k < out.size(); ++k) {
+        const int width = static_cast<int>(a.sizes[k]);
+        const uint64_t n = static_cast<uint64_t>(R) * width;
+        LLMC_RETURN_IF_ERROR(launch(p.kernel, gridFor(n, smCount_), dim3(256), 0, "copy_cols",
+                                    static_cast<const float*>(in[0]), W, col, out[k], R, width));
+        col += width;
+      }
+      break;
+    }
+    case OpKind::kRope:
+      LLMC_RETURN_IF_ERROR(launch(p.kernel, dim3(T), dim3(128), 0, "rope", static_cast<const float*>(in[0]), out[0],
+                                  meta + offPositions_, p.invFreq, static_cast<int>(W / a.headDim),
+                                  static_cast<int>(a.headDim), static_cast<int>(a.rotaryDim),
+                                  static_cast<int>(a.interleaved)));
+      break;
+    case OpKind::kAttention:
+    case OpKind::kQkvAttention:
+      LLMC_RETURN_IF_ERROR(enqueueAttention(p, shape, in.data(), out[0]));
+      break;
+    case OpKind::kSilu:
+    case OpKind::kGelu:
+      LLMC_RETURN_IF_ERROR(launch(p.kernel, gridFor(elems, smCount_), dim3(256), 0, "activation",
+                                  static_cast<const float*>(in[0]), out[0], elems));
+      break;
+    case OpKind::kAdd:
+    case OpKind::kMul:
+      LLMC_RETURN_IF_ERROR(launch(p.kernel, gridFor(elems, smCount_), dim3(256), 0, "elementwise",
+                                  static_cast<const float*>(in[0]), static_cast<const float*>(in[1]), out[0], elems));
+      break;
+    case OpKind::kGlu:
+      LLMC_RETURN_IF_ERROR(launch(p.kernel, gridFor(elems / 2, smCount_), dim3(256), 0, "glu",
+                                  static_cast<const float*>(in[0]), out[0], R, W / 2));
+      break;
+    case OpKind::kLastToken:
+      LLMC_RETURN_IF_ERROR(launch(p.kernel, gridFor(static_cast<uint64_t>(nseq) * W, smCount_), dim3(256), 0,
+                                  "gather_rows", static_cast<const float*>(in[0]), meta + offLastRows_, out[0], nseq, W));
+      break;
+  }
+  for (size_t k = 0; k < out.size(); ++k) {
+    if (out[k] == target[k]) continue;
+    const size_t bytes = static_cast<size_t>(rowsOf(step.out[k])) * prog.values[step.out[k]].width * 4;
+    LLMC_CUDA_CHECK(cudaMemcpyAsync(target[k], out[k], bytes, cudaMemcpyDeviceToDevice, stream_.get()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace llmc::cuda

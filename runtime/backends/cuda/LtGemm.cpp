@@ -1,0 +1,108 @@
+// LtGemm.cpp - cuBLASLt matmuls for prefill (see LtGemm.h for the layout mapping).
+#include "LtGemm.h"
+
+#include <string>
+
+namespace llmc::cuda {
+
+namespace {
+
+Status ltStatus(cublasStatus_t s, const std::string& what) {
+  if (s == CUBLAS_STATUS_SUCCESS) return Status::Ok();
+  return Internal("cuda backend: cuBLASLt " + what + ": status " + std::to_string(static_cast<int>(s)));
+}
+#define LLMC_LT_CHECK(expr) LLMC_RETURN_IF_ERROR(ltStatus((expr), #expr))
+
+cudaDataType_t cudaType(engine::DType d) {
+  switch (d) {
+    case engine::DType::kF32: return CUDA_R_32F;
+    case engine::DType::kF16: return CUDA_R_16F;
+    case engine::DType::kBF16: return CUDA_R_16BF;
+  }
+  return CUDA_R_32F;
+}
+
+}  // namespace
+
+struct LtGemm::Plan {
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, d = nullptr;
+  cublasLtMatmulAlgo_t algo{};
+  ~Plan() {
+    if (a) cublasLtMatrixLayoutDestroy(a);
+    if (b) cublasLtMatrixLayoutDestroy(b);
+    if (d) cublasLtMatrixLayoutDestroy(d);
+    if (op) cublasLtMatmulDescDestroy(op);
+  }
+};
+
+StatusOr<std::unique_ptr<LtGemm>> LtGemm::create(size_t workspaceBytes) {
+  std::unique_ptr<LtGemm> g(new LtGemm());
+  LLMC_LT_CHECK(cublasLtCreate(&g->handle_));
+  LLMC_ASSIGN_OR_RETURN(g->workspace_, DeviceBuffer::allocate(workspaceBytes, "the cuBLASLt workspace"));
+  return g;
+}
+
+LtGemm::~LtGemm() {
+  plans_.clear();
+  if (handle_) cublasLtDestroy(handle_);
+}
+
+StatusOr<LtGemm::Plan*> LtGemm::plan(engine::DType dtype, int t, int n, int k, bool bias) {
+  auto key = std::make_tuple(static_cast<int>(dtype), t, n, k, bias);
+  auto it = plans_.find(key);
+  if (it != plans_.end()) return it->second.get();
+
+  auto p = std::make_unique<Plan>();
+  const cudaDataType_t in = cudaType(dtype);
+  const cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
+  LLMC_LT_CHECK(cublasLtMatmulDescCreate(&p->op, compute, CUDA_R_32F));
+  const cublasOperation_t transA = CUBLAS_OP_T, transB = CUBLAS_OP_N;
+  LLMC_LT_CHECK(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSA, &transA, sizeof(transA)));
+  LLMC_LT_CHECK(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSB, &transB, sizeof(transB)));
+  if (bias) {
+    const cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
+    const cudaDataType_t biasType = CUDA_R_32F;
+    LLMC_LT_CHECK(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof(epi)));
+    LLMC_LT_CHECK(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &biasType, sizeof(biasType)));
+  }
+  // A = W as stored: column-major [K, N], ld K (op T makes it [N, K]).
+  LLMC_LT_CHECK(cublasLtMatrixLayoutCreate(&p->a, in, k, n, k));
+  // B = x: column-major [K, T], ld K.
+  LLMC_LT_CHECK(cublasLtMatrixLayoutCreate(&p->b, in, k, t, k));
+  // C = D = y: column-major [N, T], ld N (row-major [T, N]).
+  LLMC_LT_CHECK(cublasLtMatrixLayoutCreate(&p->d, CUDA_R_32F, n, t, n));
+
+  cublasLtMatmulPreference_t pref = nullptr;
+  LLMC_LT_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+  size_t ws = workspace_.bytes();
+  cublasStatus_t s = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws));
+  cublasLtMatmulHeuristicResult_t result{};
+  int found = 0;
+  if (s == CUBLAS_STATUS_SUCCESS)
+    s = cublasLtMatmulAlgoGetHeuristic(handle_, p->op, p->a, p->b, p->d, p->d, pref, 1, &result, &found);
+  cublasLtMatmulPreferenceDestroy(pref);
+  LLMC_RETURN_IF_ERROR(ltStatus(s, "heuristic"));
+  if (found == 0) {
+    return Unsupported("cuda backend: cuBLASLt has no algorithm for a " + std::string(engine::dtypeName(dtype)) +
+                       " matmul of T=" + std::to_string(t) + " N=" + std::to_string(n) + " K=" + std::to_string(k));
+  }
+  p->algo = result.algo;
+  Plan* raw = p.get();
+  plans_[key] = std::move(p);
+  return raw;
+}
+
+Status LtGemm::run(engine::DType dtype, const void* x, const void* w, const float* bias, float* y, int t, int n,
+                   int k, cudaStream_t stream) {
+  LLMC_ASSIGN_OR_RETURN(Plan * p, plan(dtype, t, n, k, bias != nullptr));
+  if (bias != nullptr) {
+    LLMC_LT_CHECK(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
+  }
+  const float alpha = 1.0f, beta = 0.0f;
+  return ltStatus(cublasLtMatmul(handle_, p->op, &alpha, w, p->a, x, p->b, &beta, y, p->d, y, p->d, &p->algo,
+                                 workspace_.get(), workspace_.bytes(), stream),
+                  "matmul");
+}
+
+}  // namespace llmc::cuda
