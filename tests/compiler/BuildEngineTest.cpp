@@ -9,6 +9,7 @@
 
 #include "llmc/Compiler/BuildDriver.h"
 #include "llmc/Compiler/Import/HF/Safetensors.h"
+#include "llmc/runtime/Engine.h"
 #include "llmc/runtime/EngineFormat.h"
 
 #include <gtest/gtest.h>
@@ -163,6 +164,24 @@ TEST(BuildEngine, Stories260KDeterministic) {
   EXPECT_EQ(program["steps"][0]["in"], json::array({-1}));
   EXPECT_EQ(meta["report"]["fused"]["qkv_attention"], 5);
   EXPECT_EQ(meta["report"]["fused"]["glu"], 5);
+}
+
+// The runtime's loader (which verifies checksums and checks the program against the weight
+// table) accepts what the writer produced, for every dtype.
+TEST(BuildEngine, RuntimeLoaderAcceptsEngine) {
+  for (const char *dtype : {"auto", "f16", "bf16"}) {
+    ScratchDir d;
+    BuildOptions o;
+    o.inputPath = kStories;
+    o.outputPath = d.file("m.engine");
+    o.dtype = dtype;
+    llmc::Status s = llmc::buildEngine(o);
+    ASSERT_TRUE(s.ok()) << s.message();
+    auto engine = llmc::Engine::load(o.outputPath);
+    ASSERT_TRUE(engine.ok()) << dtype << ": " << engine.status().message();
+    EXPECT_EQ((*engine)->config().numLayers, 5);
+    EXPECT_EQ((*engine)->config().dtype, std::string(dtype) == "auto" ? "f32" : dtype);
+  }
 }
 
 TEST(BuildEngine, DumpIr) {
