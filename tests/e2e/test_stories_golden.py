@@ -67,4 +67,4 @@ def test_stop_string_ends_generation_and_is_trimmed():
     engine = stories_engine()
     out = run_json(engine, "-p", g["prompt"], "-n", 40, "--temperature", 0, "--stop", "Lily")
     assert out["text"] == g["greedy_text"].split("Lily")[0]
-    assert out["finish_reason"] == "stop"
+    assert out["finish_reason"] == "stop_string"
