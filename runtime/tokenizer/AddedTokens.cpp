@@ -89,15 +89,14 @@ std::pair<int32_t, size_t> AddedVocabulary::Trie::longestAt(std::string_view tex
   return best;
 }
 
-void AddedVocabulary::build(std::vector<AddedToken> tokens,
-                            const std::vector<std::string>& normalizedForms) {
+void AddedVocabulary::build(std::vector<AddedToken> tokens) {
   tokens_ = std::move(tokens);
   for (size_t i = 0; i < tokens_.size(); ++i) {
     const AddedToken& t = tokens_[i];
     byId_.emplace(t.id, i);
     byContent_.emplace(t.content, t.id);
     if (t.normalized) {
-      normalized_.insert(normalizedForms[i], static_cast<int32_t>(i));
+      normalized_.insert(t.decodeForm, static_cast<int32_t>(i));
     } else {
       raw_.insert(t.content, static_cast<int32_t>(i));
     }

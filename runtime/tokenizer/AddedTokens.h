@@ -24,6 +24,9 @@ struct AddedToken {
   bool lstrip = false;
   bool rstrip = false;
   bool normalized = false;
+  // What HF's id_to_token (and so decode) gives for it: the normalizer's output of `content` when
+  // `normalized` (HF keeps that form in its id map), else `content`.
+  std::string decodeForm;
 };
 
 // A stretch of text: an added token (id >= 0) or plain text (id == -1), as byte offsets.
@@ -34,8 +37,8 @@ struct TextSegment {
 
 class AddedVocabulary {
  public:
-  // `normalizedForms[i]` is the normalizer's output for tokens[i].content (used when normalized).
-  void build(std::vector<AddedToken> tokens, const std::vector<std::string>& normalizedForms);
+  // Tokens with decodeForm set; normalized ones are matched in that form.
+  void build(std::vector<AddedToken> tokens);
 
   // Splits `text` on the tokens of one set (normalized == false or true). Empty text gives one
   // empty plain segment, as HF does.

@@ -35,6 +35,8 @@ class BpeModel {
   std::optional<int32_t> tokenToId(std::string_view token) const;
   // nullptr when the vocabulary has no token with this id.
   const std::string* idToToken(int32_t id) const;
+  // Number of vocabulary entries (HF's get_vocab_size for the model).
+  int64_t entryCount() const { return static_cast<int64_t>(strings_.size()); }
   // One past the largest id of the vocabulary.
   int32_t idBound() const { return static_cast<int32_t>(idToIndex_.size()); }
 

@@ -51,6 +51,16 @@ class Decoder {
   virtual void decodeChain(std::vector<std::string>& tokens) const = 0;
   // True for ByteFallback: a trailing run of <0xXX> tokens may still change (stream decoding).
   virtual bool groupsByteTokens() const { return false; }
+  // True when the step joins all tokens into one string (ByteLevel, Fuse).
+  virtual bool fuses() const { return false; }
+  // Stream decoding: how many trailing bytes of the decoded `text` may still change when more
+  // tokens follow (a Replace pattern that could complete, a Strip of trailing characters), given
+  // whether an earlier step already fused the tokens. 0 for token-local steps.
+  virtual size_t unstableSuffix(const std::string& text, bool afterFuse) const {
+    (void)text;
+    (void)afterFuse;
+    return 0;
+  }
 };
 StatusOr<std::unique_ptr<Decoder>> parseDecoder(const json& j, const std::string& where);
 

@@ -2,6 +2,8 @@
 //
 // Supported: ByteLevel, ByteFallback, Fuse, Strip, Replace, Metaspace, Sequence. Each mirrors HF's
 // decode_chain: a list of token strings in, a list of strings out; the tokenizer joins the result.
+#include <algorithm>
+
 #include <utf8proc.h>
 
 #include "ByteLevelMap.h"
@@ -31,6 +33,7 @@ class ByteLevelDecoder : public Decoder {
     }
     tokens.assign(1, toValidUtf8Lossy(bytes));
   }
+  bool fuses() const override { return true; }
 };
 
 // "<0xAB>" -> 0xAB, or -1.
@@ -90,6 +93,7 @@ class FuseDecoder : public Decoder {
     for (const auto& t : tokens) all += t;
     tokens.assign(1, all);
   }
+  bool fuses() const override { return true; }
 };
 
 // Removes up to `start` leading and `stop` trailing copies of one character from every token.
@@ -106,6 +110,17 @@ class StripDecoder : public Decoder {
       for (int64_t i = 0; i < stop_ && e >= b + n && t.compare(e - n, n, content_) == 0; ++i) e -= n;
       t = t.substr(b, e - b);
     }
+  }
+  size_t unstableSuffix(const std::string& text, bool afterFuse) const override {
+    // On fused text, trailing copies are stripped only if nothing follows them.
+    if (!afterFuse || content_.empty()) return 0;
+    size_t e = text.size();
+    for (int64_t i = 0; i < stop_ && e >= content_.size() &&
+                        text.compare(e - content_.size(), content_.size(), content_) == 0;
+         ++i) {
+      e -= content_.size();
+    }
+    return text.size() - e;
   }
 
  private:
@@ -137,6 +152,15 @@ class ReplaceDecoder : public Decoder {
       out.append(t, last, std::string::npos);
       t.swap(out);
     }
+  }
+  size_t unstableSuffix(const std::string& text, bool afterFuse) const override {
+    // On fused text a literal pattern can span tokens: hold a tail that could begin a match.
+    // (Regex patterns are not analysed; they are assumed not to span tokens.)
+    if (!afterFuse || regex_ || literal_.size() < 2) return 0;
+    for (size_t k = std::min(literal_.size() - 1, text.size()); k > 0; --k) {
+      if (text.compare(text.size() - k, k, literal_, 0, k) == 0) return k;
+    }
+    return 0;
   }
 
  private:
@@ -183,6 +207,20 @@ class SequenceDecoder : public Decoder {
       if (p->groupsByteTokens()) return true;
     }
     return false;
+  }
+  bool fuses() const override {
+    for (const auto& p : parts_) {
+      if (p->fuses()) return true;
+    }
+    return false;
+  }
+  size_t unstableSuffix(const std::string& text, bool afterFuse) const override {
+    size_t hold = 0;
+    for (const auto& p : parts_) {
+      hold = std::max(hold, p->unstableSuffix(text, afterFuse));
+      afterFuse = afterFuse || p->fuses();
+    }
+    return hold;
   }
 
  private:

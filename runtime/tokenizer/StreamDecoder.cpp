@@ -36,34 +36,51 @@ std::string StreamDecoder::push(int32_t id) {
   // must not end a run of <0xXX> tokens: decode() joins the bytes on both sides of them.
   const tok::AddedToken* added = im.added.byId(id);
   const std::string* token = added ? nullptr : im.model->idToToken(id);
-  if ((added && added->special && skipSpecial_) || (!added && !token)) return "";
+  const bool skipped =
+      added && added->special && skipSpecial_ && added->decodeForm == added->content;
+  if (skipped || (!added && !token)) return "";
   if (token && im.decoder && im.decoder->groupsByteTokens() && isByteToken(*token)) {
     return "";  // the run may still grow and change its decoding
   }
   std::string text = tokenizer_.decode(window_, skipSpecial_);
-  if (text.size() <= contextText_.size() || endsWithReplacement(text) ||
+  if (endsWithReplacement(text) ||
       text.compare(0, contextText_.size(), contextText_) != 0) {
     return "";
   }
-  std::string out = text.substr(contextText_.size());
-  // The ids since the previous emission become the context of the next window.
-  window_.erase(window_.begin(), window_.begin() + static_cast<std::ptrdiff_t>(contextLen_));
-  contextLen_ = window_.size();
-  contextText_ = tokenizer_.decode(window_, skipSpecial_);
+  // Decoders that rewrite the joined text (a Replace pattern spanning tokens, a trailing Strip)
+  // may still change its last bytes.
+  const size_t stable = text.size() - (im.decoder ? im.decoder->unstableSuffix(text, false) : 0);
+  const size_t already = contextText_.size() + emittedExtra_;
+  if (stable <= already) return "";
+  std::string out = text.substr(already, stable - already);
+  if (stable == text.size()) {
+    // Everything is out: cut here. The ids since the previous cut become the new context.
+    window_.erase(window_.begin(), window_.begin() + static_cast<std::ptrdiff_t>(contextLen_));
+    contextLen_ = window_.size();
+    contextText_ = tokenizer_.decode(window_, skipSpecial_);
+    emittedExtra_ = 0;
+  } else {
+    emittedExtra_ = stable - contextText_.size();
+  }
   return out;
 }
 
 std::string StreamDecoder::finish() {
   std::string text = tokenizer_.decode(window_, skipSpecial_);
-  size_t common = 0;
-  while (common < text.size() && common < contextText_.size() &&
-         text[common] == contextText_[common]) {
-    ++common;
+  size_t already = contextText_.size() + emittedExtra_;
+  if (text.compare(0, contextText_.size(), contextText_) != 0 || text.size() < already) {
+    // Not expected: the window no longer extends what was emitted. Emit past the common part.
+    already = 0;
+    while (already < text.size() && already < contextText_.size() &&
+           text[already] == contextText_[already]) {
+      ++already;
+    }
   }
-  std::string out = text.substr(common);
+  std::string out = text.substr(already);
   window_.clear();
   contextLen_ = 0;
   contextText_.clear();
+  emittedExtra_ = 0;
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 #include "TokenizerImpl.h"
 #include "TokenizerJsonReader.h"
@@ -16,24 +17,26 @@ using tok::TokenizerImpl;
 
 namespace {
 
+// Added tokens get ids as HF's AddedVocabulary::add_tokens assigns them (it ignores the file's
+// ids): the id of the same content already known (added before, or in the model vocabulary), else
+// the next id after the model vocabulary and the added tokens so far. For consistent files this
+// is the id the file states.
 Status parseAddedTokens(const json& root, const std::string& where, TokenizerImpl* impl) {
   auto it = root.find("added_tokens");
   if (it == root.end() || it->is_null()) {
-    impl->added.build({}, {});
+    impl->added.build({});
     return Status::Ok();
   }
   if (!it->is_array()) return InvalidArgument(where + ": 'added_tokens' must be an array");
   std::vector<tok::AddedToken> tokens;
-  std::vector<std::string> normalizedForms;
+  std::unordered_map<std::string, int32_t> seen;
+  const int64_t modelEntries = impl->model->entryCount();
+  int64_t maxAdded = -1;
   for (size_t i = 0; i < it->size(); ++i) {
     const json& t = (*it)[i];
     const std::string at = where + ": added_tokens[" + std::to_string(i) + "]";
     if (!t.is_object()) return InvalidArgument(at + " must be an object");
     tok::AddedToken a;
-    int64_t id = -1;
-    LLMC_RETURN_IF_ERROR(tok::getInt(t, "id", at, &id));
-    if (id < 0 || id > INT32_MAX - 1) return InvalidArgument(at + ": needs a non-negative 'id'");
-    a.id = static_cast<int32_t>(id);
     LLMC_RETURN_IF_ERROR(tok::getString(t, "content", at, &a.content));
     LLMC_RETURN_IF_ERROR(tok::getBool(t, "special", at, &a.special));
     LLMC_RETURN_IF_ERROR(tok::getBool(t, "single_word", at, &a.singleWord));
@@ -41,13 +44,21 @@ Status parseAddedTokens(const json& root, const std::string& where, TokenizerImp
     LLMC_RETURN_IF_ERROR(tok::getBool(t, "rstrip", at, &a.rstrip));
     a.normalized = !a.special;  // HF's default when the field is absent
     LLMC_RETURN_IF_ERROR(tok::getBool(t, "normalized", at, &a.normalized));
-    if (a.content.empty()) continue;  // HF ignores empty added tokens
-    std::string norm = a.content;
-    if (a.normalized && impl->normalizer) impl->normalizer->normalize(norm);
-    normalizedForms.push_back(std::move(norm));
+    if (a.content.empty() || seen.count(a.content)) continue;  // HF skips these
+    if (auto known = impl->model->tokenToId(a.content)) {
+      a.id = *known;
+    } else {
+      a.id = static_cast<int32_t>(maxAdded >= modelEntries || modelEntries == 0 ? maxAdded + 1
+                                                                                : modelEntries);
+      if (maxAdded < 0) a.id = static_cast<int32_t>(modelEntries);
+    }
+    maxAdded = std::max<int64_t>(maxAdded, a.id);
+    seen.emplace(a.content, a.id);
+    a.decodeForm = a.content;
+    if (a.normalized && impl->normalizer) impl->normalizer->normalize(a.decodeForm);
     tokens.push_back(std::move(a));
   }
-  impl->added.build(std::move(tokens), normalizedForms);
+  impl->added.build(std::move(tokens));
   return Status::Ok();
 }
 
@@ -200,7 +211,7 @@ std::optional<int32_t> Tokenizer::tokenToId(std::string_view token) const {
 }
 
 std::string Tokenizer::idToToken(int32_t id) const {
-  if (const tok::AddedToken* a = impl_->added.byId(id)) return a->content;
+  if (const tok::AddedToken* a = impl_->added.byId(id)) return a->decodeForm;
   if (const std::string* s = impl_->model->idToToken(id)) return *s;
   return "";
 }

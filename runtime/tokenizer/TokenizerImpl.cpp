@@ -11,7 +11,11 @@ std::vector<std::string> TokenizerImpl::tokensForDecode(const std::vector<int32_
   tokens.reserve(ids.size());
   for (int32_t id : ids) {
     if (const AddedToken* a = added.byId(id)) {
-      if (!(skipSpecial && a->special)) tokens.push_back(a->content);
+      // HF decides "special" by the token string, so a special token whose normalized spelling
+      // differs from its content is not skipped.
+      if (!(skipSpecial && a->special && a->decodeForm == a->content)) {
+        tokens.push_back(a->decodeForm);
+      }
     } else if (const std::string* s = model->idToToken(id)) {
       tokens.push_back(*s);
     }

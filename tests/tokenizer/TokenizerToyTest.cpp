@@ -127,5 +127,38 @@ TEST(BpeToy, StreamDecoderHoldsIncompleteCharacters) {
   EXPECT_EQ(sd.finish(), "");
 }
 
+
+// Fuse then Strip(" ", 0, 1): one trailing space of the whole text is removed, so a space at the
+// current end of the stream may vanish and must not be emitted yet.
+TEST(BpeToy, StreamDecoderHoldsWhatATrailingStripMayRemove) {
+  auto t = load(R"({"decoder":{"type":"Sequence","decoders":[{"type":"Fuse"},
+    {"type":"Strip","content":" ","start":0,"stop":1}]},
+    "model":{"type":"BPE","vocab":{"a":0," ":1,"b":2},"merges":[]}})");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->decode({0, 1, 2}, false), "a b");
+  EXPECT_EQ(t->decode({0, 1}, false), "a");
+  StreamDecoder sd(*t);
+  EXPECT_EQ(sd.push(0), "a");
+  EXPECT_EQ(sd.push(1), "");
+  EXPECT_EQ(sd.push(2), " b");
+  EXPECT_EQ(sd.push(1), "");
+  EXPECT_EQ(sd.finish(), "");  // decode({0,1,2,1}) is "a b"
+}
+
+// Replace("  " -> "\t") after Fuse: a pattern can span two tokens.
+TEST(BpeToy, StreamDecoderHoldsAPossibleReplaceMatch) {
+  auto t = load(R"({"decoder":{"type":"Sequence","decoders":[{"type":"Fuse"},
+    {"type":"Replace","pattern":{"String":"  "},"content":"\t"}]},
+    "model":{"type":"BPE","vocab":{"a":0," ":1},"merges":[]}})");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->decode({0, 1, 1, 1, 0}, false), "a\t a");
+  StreamDecoder sd(*t);
+  std::string joined;
+  std::vector<std::string> pieces;
+  for (int32_t id : {0, 1, 1, 1, 0}) pieces.push_back(sd.push(id));
+  EXPECT_EQ(pieces, (std::vector<std::string>{"a", "", "\t", "", " a"}));
+  EXPECT_EQ(sd.finish(), "");
+}
+
 }  // namespace
 }  // namespace llmc

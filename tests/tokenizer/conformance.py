@@ -7,7 +7,8 @@ decomposed accents, emoji with ZWJ sequences, special-token strings inside text,
 and seeded random mixtures), encodes it with HF (add_special_tokens False and True) and with the C++
 driver (llmc_tokenizer_driver), and requires identical ids. Decoding is compared the same way on
 HF's encodings and on random id sequences (skip_special_tokens False and True), and the C++
-StreamDecoder's pieces must join to HF's decode. Prints pass counts; exit 0 = all equal,
+StreamDecoder's pieces must join to HF's decode. Synthetic variants of the files (other normalizers, pre-tokenizers, split behaviors,
+added-token flags, post-processors and decoders) are compared the same way. Prints pass counts; exit 0 = all equal,
 1 = mismatches, 77 = shared test data absent (CTest shows the test as skipped).
 
 Usage: conformance.py --driver PATH --shared DIR [--only NAME]
@@ -242,11 +243,150 @@ def run_one(name, tok_dir, driver, rng_seed):
     return t
 
 
+def _bytelevel(use_regex=False, add_prefix_space=False):
+    return {"type": "ByteLevel", "add_prefix_space": add_prefix_space, "trim_offsets": True,
+            "use_regex": use_regex}
+
+
+def _split(pattern, behavior, invert=False, regex=True):
+    return {"type": "Split", "pattern": {"Regex" if regex else "String": pattern},
+            "behavior": behavior, "invert": invert}
+
+
+def _added(content, id_, special=False, lstrip=False, rstrip=False, single_word=False,
+           normalized=False):
+    return {"id": id_, "content": content, "single_word": single_word, "lstrip": lstrip,
+            "rstrip": rstrip, "normalized": normalized, "special": special}
+
+
+def synthetic_variants(shared):
+    """Variants of the real files exercising components those files do not use.
+
+    Each is (name, base tokenizer dir, function editing the parsed JSON). HF loads every variant
+    before it is compared, so a variant HF rejects fails loudly instead of testing nothing.
+    """
+    bl = _bytelevel()
+    seq = lambda *p: {"type": "Sequence", "pretokenizers": list(p)}
+    nseq = lambda *n: {"type": "Sequence", "normalizers": list(n)}
+    out = []
+
+    def v(name, base, edit):
+        out.append((name, os.path.join(shared, base), edit))
+
+    def metaspace_first(j):
+        j["normalizer"] = None
+        j["pre_tokenizer"] = {"type": "Metaspace", "replacement": "\u2581",
+                              "prepend_scheme": "first", "split": False}
+    v("llama2+metaspace-first", "tokenizers/llama2", metaspace_first)
+
+    def metaspace_split(j):
+        j["normalizer"] = None
+        j["pre_tokenizer"] = {"type": "Metaspace", "replacement": "\u2581",
+                              "prepend_scheme": "always", "split": True}
+        j["decoder"] = {"type": "Sequence", "decoders": [
+            {"type": "ByteFallback"},
+            {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always",
+             "split": True}]}
+    v("llama2+metaspace-split", "tokenizers/llama2", metaspace_split)
+
+    def normalizers(j):
+        j["normalizer"] = nseq({"type": "NFKD"}, {"type": "StripAccents"}, {"type": "Lowercase"},
+                               {"type": "Strip", "strip_left": True, "strip_right": True},
+                               {"type": "Replace", "pattern": {"Regex": "[0-9]{2,}"},
+                                "content": "#"})
+    v("gpt2+nfkd-stripaccents-lowercase-strip-replace", "tokenizers/gpt2", normalizers)
+
+    def nfkc_prepend(j):
+        j["normalizer"] = nseq({"type": "NFKC"}, {"type": "Prepend", "prepend": " "},
+                               {"type": "Replace", "pattern": {"String": "  "}, "content": " "})
+    v("gpt2+nfkc-prepend-replace", "tokenizers/gpt2", nfkc_prepend)
+
+    def pretok_digits_punct(j):
+        j["pre_tokenizer"] = seq({"type": "Digits", "individual_digits": True},
+                                 {"type": "Punctuation", "behavior": "Isolated"},
+                                 _bytelevel(use_regex=True, add_prefix_space=True))
+    v("gpt2+digits-punctuation-prefixspace", "tokenizers/gpt2", pretok_digits_punct)
+
+    def pretok_whitespace(j):
+        j["pre_tokenizer"] = seq({"type": "Whitespace"}, bl)
+    v("gpt2+whitespace", "tokenizers/gpt2", pretok_whitespace)
+
+    def pretok_wsplit(j):
+        j["pre_tokenizer"] = seq({"type": "WhitespaceSplit"}, {"type": "Digits",
+                                 "individual_digits": False}, bl)
+    v("gpt2+whitespacesplit-digits", "tokenizers/gpt2", pretok_wsplit)
+
+    def pretok_bert(j):
+        j["pre_tokenizer"] = seq({"type": "BertPreTokenizer"}, bl)
+    v("gpt2+bert-pretokenizer", "tokenizers/gpt2", pretok_bert)
+
+    for behavior, pat, invert, regex in [("MergedWithPrevious", " ", False, False),
+                                         ("MergedWithNext", "\\p{N}+", False, True),
+                                         ("Contiguous", "[aeiou\\s]", False, True),
+                                         ("Removed", "\\s+", True, True),
+                                         ("Removed", ",", False, False),
+                                         ("MergedWithPrevious", "\\s+", True, True)]:
+        def split_edit(j, behavior=behavior, pat=pat, invert=invert, regex=regex):
+            j["pre_tokenizer"] = seq(_split(pat, behavior, invert, regex), bl)
+        v(f"llama3+split-{behavior}{'-invert' if invert else ''}", "tokenizers/llama3", split_edit)
+
+    def no_ignore_merges(j):
+        j["model"]["ignore_merges"] = False
+    v("llama3+no-ignore-merges", "tokenizers/llama3", no_ignore_merges)
+
+    def added_flags(j):
+        j["normalizer"] = {"type": "Lowercase"}
+        j["added_tokens"] += [
+            _added("<mask>", 50257, special=True, lstrip=True),
+            _added("[SEP]", 50258, special=True, rstrip=True),
+            _added("word", 50259, single_word=True, normalized=True),
+            _added("HeLLo", 50260, normalized=True),
+            _added("<raw>", 50261, normalized=False),
+            _added("<both>", 50262, special=True, lstrip=True, rstrip=True),
+        ]
+    v("gpt2+added-token-flags", "tokenizers/gpt2", added_flags)
+
+    def roberta(j):
+        j["post_processor"] = {"type": "RobertaProcessing", "sep": ["<|endoftext|>", 50256],
+                               "cls": ["<|endoftext|>", 50256], "trim_offsets": True,
+                               "add_prefix_space": False}
+    v("gpt2+roberta-processing", "tokenizers/gpt2", roberta)
+
+    def template_two(j):
+        j["post_processor"] = {"type": "Sequence", "processors": [
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
+             "use_regex": False},
+            {"type": "TemplateProcessing",
+             "single": [{"SpecialToken": {"id": "<|im_start|>", "type_id": 0}},
+                        {"Sequence": {"id": "A", "type_id": 0}},
+                        {"SpecialToken": {"id": "<|im_end|>", "type_id": 0}}],
+             "pair": [{"Sequence": {"id": "A", "type_id": 0}},
+                      {"Sequence": {"id": "B", "type_id": 1}}],
+             "special_tokens": {
+                 "<|im_start|>": {"id": "<|im_start|>", "ids": [151644], "tokens": ["<|im_start|>"]},
+                 "<|im_end|>": {"id": "<|im_end|>", "ids": [151645], "tokens": ["<|im_end|>"]}}}]}
+    v("qwen3+sequence-template", "tokenizers/qwen3", template_two)
+
+    def decoders(j):
+        j["decoder"] = {"type": "Sequence", "decoders": [
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
+             "use_regex": False},
+            {"type": "Replace", "pattern": {"String": "  "}, "content": "\t"},
+            {"type": "Strip", "content": " ", "start": 2, "stop": 0}]}  # stop > 0: HF panics on ""
+    v("gpt2+replace-strip-decoder", "tokenizers/gpt2", decoders)
+
+    def no_decoder(j):
+        j["decoder"] = None
+    v("llama2+no-decoder", "tokenizers/llama2", no_decoder)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--driver", required=True)
     ap.add_argument("--shared", required=True)
-    ap.add_argument("--only", default=None)
+    ap.add_argument("--only", default=None, help="run one file or variant, by name")
+    ap.add_argument("--no-variants", action="store_true", help="only the real files")
     args = ap.parse_args()
     if not os.path.isdir(args.shared):
         print(f"SKIP: shared test data {args.shared} is absent; tokenizer conformance not run")
@@ -258,17 +398,32 @@ def main():
         return 77
     all_ok = True
     ran = 0
-    for i, (name, rel) in enumerate(TOKENIZERS):
-        if args.only and name != args.only:
-            continue
-        tok_dir = os.path.join(args.shared, rel)
-        if not os.path.exists(os.path.join(tok_dir, "tokenizer.json")):
-            print(f"SKIP: {tok_dir}/tokenizer.json is absent")
-            continue
-        ran += 1
-        t = run_one(name, tok_dir, args.driver, 1234 + i)
-        if t is None or t.failures or any(p != n for p, n in t.counts.values()):
-            all_ok = False
+    jobs = [(name, os.path.join(args.shared, rel), None) for name, rel in TOKENIZERS]
+    if not args.no_variants:
+        jobs += synthetic_variants(args.shared)
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (name, tok_dir, edit) in enumerate(jobs):
+            if args.only and name != args.only:
+                continue
+            if not os.path.exists(os.path.join(tok_dir, "tokenizer.json")):
+                print(f"SKIP: {tok_dir}/tokenizer.json is absent")
+                continue
+            if edit is not None:
+                with open(os.path.join(tok_dir, "tokenizer.json"), encoding="utf-8") as f:
+                    j = json.load(f)
+                edit(j)
+                tok_dir = os.path.join(tmp, f"variant{i}")
+                os.makedirs(tok_dir)
+                with open(os.path.join(tok_dir, "tokenizer.json"), "w", encoding="utf-8") as f:
+                    json.dump(j, f, ensure_ascii=False)
+            ran += 1
+            try:
+                t = run_one(name, tok_dir, args.driver, 1234 + i)
+            except Exception as e:  # HF rejected a variant: the test itself is wrong
+                print(f"[{name}] HF could not run this variant: {e}")
+                t = None
+            if t is None or t.failures or any(p != n for p, n in t.counts.values()):
+                all_ok = False
     if ran == 0:
         print("SKIP: none of the tokenizer files is present")
         return 77

@@ -87,9 +87,10 @@ class StreamDecoder {
  private:
   const Tokenizer& tokenizer_;
   bool skipSpecial_;
-  std::vector<int32_t> window_;  // ids since the last emission point, plus context before it
-  size_t contextLen_ = 0;        // leading ids of window_ already emitted (context for decoding)
+  std::vector<int32_t> window_;  // ids since the last cut, preceded by context ids
+  size_t contextLen_ = 0;        // leading ids of window_ that are context (already emitted)
   std::string contextText_;      // decode(window_[0, contextLen_))
+  size_t emittedExtra_ = 0;      // bytes of decode(window_) after contextText_ already emitted
 };
 
 }  // namespace llmc
