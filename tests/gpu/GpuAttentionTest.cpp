@@ -1,0 +1,251 @@
+// GpuAttentionTest.cpp - the paged-KV kernels against a float64 reference (label `gpu`):
+// rope + KV append, flash-decoding (+ combine) and the FlashAttention-style prefill, with GQA/MQA,
+// sliding windows, several sequences with scattered (permuted) cache blocks, chunked prefill
+// (queries starting at startPos > 0) and f32 / bf16 caches. See GpuKernelTest.cpp for tolerances.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "GpuTestUtil.h"
+#include "llmc/runtime/HalfFloat.h"
+
+namespace llmc::gputest {
+namespace {
+
+using cuda::KernelKind;
+using engine::DType;
+
+struct Geometry {
+  DType kv;
+  int nh, nkv, hd;
+  int window;
+  int blockSize = 16;
+};
+
+// A paged cache filled from the host with random K/V at positions [0, len) of each sequence.
+struct PagedCache {
+  Geometry g;
+  int numBlocks = 0, maxBlocks = 0;
+  std::vector<std::vector<int32_t>> tables;  // per sequence
+  std::vector<uint8_t> bytes;                // [blocks, 2, nkv, bs, hd] in g.kv
+  // Exact stored values: [seq][pos][kv 0|1][nkv * hd]
+  std::vector<std::vector<std::array<std::vector<double>, 2>>> values;
+
+  size_t index(int block, int which, int head, int off, int d) const {
+    return ((((static_cast<size_t>(block) * 2 + which) * g.nkv + head) * g.blockSize + off) * g.hd) + d;
+  }
+  void build(const Geometry& geo, const std::vector<int>& lens, std::mt19937& rng, int extraPositions = 0) {
+    g = geo;
+    int total = 0;
+    maxBlocks = 0;
+    for (int len : lens) {
+      const int nb = (len + extraPositions + g.blockSize - 1) / g.blockSize;
+      total += nb;
+      maxBlocks = std::max(maxBlocks, nb);
+    }
+    numBlocks = total + 3;
+    std::vector<int32_t> perm(numBlocks);
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), rng);  // blocks of a sequence scattered over the pool
+    int next = 0;
+    tables.clear();
+    values.clear();
+    const size_t elem = engine::dtypeBytes(g.kv);
+    bytes.assign(static_cast<size_t>(numBlocks) * 2 * g.nkv * g.blockSize * g.hd * elem, 0xff);
+    for (size_t s = 0; s < lens.size(); ++s) {
+      const int nb = (lens[s] + extraPositions + g.blockSize - 1) / g.blockSize;
+      tables.emplace_back(perm.begin() + next, perm.begin() + next + nb);
+      next += nb;
+      values.emplace_back(lens[s]);
+      for (int p = 0; p < lens[s]; ++p) {
+        for (int which = 0; which < 2; ++which) {
+          const Stored st = store(g.kv, randomVector(rng, static_cast<size_t>(g.nkv) * g.hd));
+          values[s][p][which] = st.values;
+          for (int h = 0; h < g.nkv; ++h)
+            std::memcpy(&bytes[index(tables[s][p / g.blockSize], which, h, p % g.blockSize, 0) * elem],
+                        &st.bytes[static_cast<size_t>(h) * g.hd * elem], g.hd * elem);
+        }
+      }
+    }
+  }
+  std::vector<int32_t> flatTables() const {
+    std::vector<int32_t> t(tables.size() * maxBlocks, 0);
+    for (size_t s = 0; s < tables.size(); ++s) std::copy(tables[s].begin(), tables[s].end(), t.begin() + s * maxBlocks);
+    return t;
+  }
+};
+
+// Causal attention of query q (head h) at position pos over the stored cache of sequence s.
+void attendRef(const PagedCache& c, int s, int pos, const float* q, int h, double scale, double* out) {
+  const Geometry& g = c.g;
+  const int kvh = h / (g.nh / g.nkv);
+  const int lo = g.window > 0 ? std::max(0, pos - g.window + 1) : 0;
+  std::vector<double> sc;
+  double mx = -1e300;
+  for (int p = lo; p <= pos; ++p) {
+    double d = 0;
+    for (int i = 0; i < g.hd; ++i) d += static_cast<double>(q[i]) * c.values[s][p][0][kvh * g.hd + i];
+    sc.push_back(d * scale);
+    mx = std::max(mx, d * scale);
+  }
+  double sum = 0;
+  for (double& x : sc) sum += (x = std::exp(x - mx));
+  for (int i = 0; i < g.hd; ++i) out[i] = 0;
+  for (int p = lo; p <= pos; ++p)
+    for (int i = 0; i < g.hd; ++i) out[i] += sc[p - lo] / sum * c.values[s][p][1][kvh * g.hd + i];
+}
+
+class DecodeTest : public ::testing::TestWithParam<Geometry> {};
+
+TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
+  LLMC_REQUIRE_GPU();
+  const Geometry g = GetParam();
+  const int group = cuda::decodeGroup(g.nh, g.nkv);
+  KernelSet ks;
+  ASSERT_OK(ks.build({{KernelKind::kAttnDecode, g.kv, g.hd, group}}));
+  std::mt19937 rng(11 + g.hd + g.nh);
+  const std::vector<int> lens = {1, 37, 300, 1029};
+  PagedCache cache;
+  cache.build(g, lens, rng);
+  const int nseq = static_cast<int>(lens.size());
+  const std::vector<float> q = randomVector(rng, static_cast<size_t>(nseq) * g.nh * g.hd);
+  auto dq = upload(q), dc = upload(cache.bytes), dt = upload(cache.flatTables()), dl = upload(std::vector<int32_t>(lens.begin(), lens.end()));
+  const double scale = 1.0 / std::sqrt(static_cast<double>(g.hd));
+  std::vector<double> ref(q.size());
+  for (int s = 0; s < nseq; ++s)
+    for (int h = 0; h < g.nh; ++h)
+      attendRef(cache, s, lens[s] - 1, &q[(static_cast<size_t>(s) * g.nh + h) * g.hd], h, scale, &ref[(static_cast<size_t>(s) * g.nh + h) * g.hd]);
+  for (int splits : {1, 3, 16}) {
+    const size_t parts = static_cast<size_t>(nseq) * g.nh * splits;
+    auto pm = poisoned(parts), pl = poisoned(parts), pa = poisoned(parts * g.hd), out = poisoned(q.size());
+    const dim3 grid(splits, g.nkv * (g.nh / g.nkv / group), nseq);
+    ASSERT_OK(launchSync(ks.get({KernelKind::kAttnDecode, g.kv, g.hd, group}), grid, dim3(128), 0, dq.as<const float>(),
+                         g.nh * g.hd, static_cast<const void*>(dc.get()), g.blockSize, dt.as<const int32_t>(), cache.maxBlocks,
+                         dl.as<const int32_t>(), g.nh, g.nkv, static_cast<float>(scale), g.window, pm.as<float>(),
+                         pl.as<float>(), pa.as<float>()));
+    ASSERT_OK(launchSync(ks.get("llmc_attn_combine"), dim3(g.nh, nseq), dim3(128), 0, pm.as<const float>(),
+                         pl.as<const float>(), pa.as<const float>(), splits, g.hd, out.as<float>(), g.nh * g.hd));
+    EXPECT_LT(relError(download<float>(out, q.size()), ref), kF32TolAttention) << "splits " << splits;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Geometries, DecodeTest,
+    ::testing::Values(Geometry{DType::kBF16, 32, 32, 128, 0}, Geometry{DType::kBF16, 32, 8, 128, 0},
+                      Geometry{DType::kF32, 8, 4, 8, 0}, Geometry{DType::kBF16, 8, 1, 64, 0},
+                      Geometry{DType::kF32, 16, 2, 256, 100}, Geometry{DType::kBF16, 64, 8, 128, 257},
+                      Geometry{DType::kF16, 12, 4, 96, 0}, Geometry{DType::kBF16, 40, 4, 128, 0, 32}));
+
+// Prefill: several sequences, some continuing a cached prefix (chunked prefill).
+class PrefillTest : public ::testing::TestWithParam<Geometry> {};
+
+TEST_P(PrefillTest, FlashPrefillMatchesFloat64) {
+  LLMC_REQUIRE_GPU();
+  const Geometry g = GetParam();
+  KernelSet ks;
+  ASSERT_OK(ks.build({{KernelKind::kAttnPrefill, g.kv, g.hd, 0}}));
+  std::mt19937 rng(21 + g.hd + g.nh);
+  struct Seq { int start, count; };
+  const std::vector<Seq> seqs = {{0, 100}, {37, 5}, {200, 64}, {0, 1}, {5, 130}};
+  std::vector<int> lens;
+  for (const Seq& s : seqs) lens.push_back(s.start + s.count);
+  PagedCache cache;
+  cache.build(g, lens, rng);
+  int T = 0;
+  for (const Seq& s : seqs) T += s.count;
+  const std::vector<float> q = randomVector(rng, static_cast<size_t>(T) * g.nh * g.hd);
+  const int bq = cuda::prefillTileRows(g.hd);
+  std::vector<int32_t> tiles;
+  int tok = 0;
+  for (size_t s = 0; s < seqs.size(); ++s) {
+    for (int j = 0; j < seqs[s].count; j += bq)
+      tiles.insert(tiles.end(), {static_cast<int32_t>(s), tok + j, std::min(bq, seqs[s].count - j), seqs[s].start + j});
+    tok += seqs[s].count;
+  }
+  const int numTiles = static_cast<int>(tiles.size() / 4);
+  auto dq = upload(q), dc = upload(cache.bytes), dt = upload(cache.flatTables()), dtl = upload(tiles), out = poisoned(q.size());
+  const double scale = 0.7 / std::sqrt(static_cast<double>(g.hd));
+  const cudaKernel_t k = ks.get({KernelKind::kAttnPrefill, g.kv, g.hd, 0});
+  const int smem = cuda::prefillSmemBytes(g.hd);
+  ASSERT_EQ(cudaKernelSetAttributeForDevice(k, cudaFuncAttributeMaxDynamicSharedMemorySize, smem, 0), cudaSuccess);
+  ASSERT_OK(launchSync(k, dim3(numTiles, g.nh), dim3(128), smem, dq.as<const float>(), g.nh * g.hd,
+                       static_cast<const void*>(dc.get()), g.blockSize, dt.as<const int32_t>(), cache.maxBlocks,
+                       dtl.as<const int32_t>(), g.nh, g.nkv, static_cast<float>(scale), g.window, out.as<float>(), g.nh * g.hd));
+  std::vector<double> ref(q.size());
+  tok = 0;
+  for (size_t s = 0; s < seqs.size(); ++s) {
+    for (int j = 0; j < seqs[s].count; ++j, ++tok)
+      for (int h = 0; h < g.nh; ++h)
+        attendRef(cache, static_cast<int>(s), seqs[s].start + j, &q[(static_cast<size_t>(tok) * g.nh + h) * g.hd], h, scale,
+                  &ref[(static_cast<size_t>(tok) * g.nh + h) * g.hd]);
+  }
+  EXPECT_LT(relError(download<float>(out, q.size()), ref), kF32TolAttention);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Geometries, PrefillTest,
+    ::testing::Values(Geometry{DType::kBF16, 32, 32, 128, 0}, Geometry{DType::kBF16, 32, 8, 128, 0},
+                      Geometry{DType::kF32, 8, 4, 8, 0}, Geometry{DType::kF32, 8, 2, 64, 50},
+                      Geometry{DType::kBF16, 16, 2, 256, 0}, Geometry{DType::kF16, 12, 4, 96, 33},
+                      Geometry{DType::kF32, 4, 4, 16, 0, 32}));
+
+// rope_kv_write: q rotated into its scratch, k rotated and v copied into the cache slots.
+TEST(GpuAttention, RopeKvWrite) {
+  LLMC_REQUIRE_GPU();
+  for (DType kv : {DType::kF32, DType::kBF16}) {
+    for (int fused = 0; fused < 2; ++fused) {
+      const int nh = 8, nkv = 2, hd = 64, rot = fused ? 32 : 0, T = 7, bs = 16, numBlocks = 6;
+      KernelSet ks;
+      ASSERT_OK(ks.build({{KernelKind::kRopeKvWrite, kv, hd, 0}}));
+      std::mt19937 rng(31 + fused);
+      const int w = (nh + 2 * nkv) * hd;
+      const std::vector<float> qkv = randomVector(rng, static_cast<size_t>(T) * w);
+      const std::vector<int32_t> pos = {0, 1, 2, 15, 16, 40, 95};
+      std::vector<int32_t> slots(T);
+      const std::vector<int32_t> table = {4, 0, 5, 2, 1, 3};
+      for (int t = 0; t < T; ++t) slots[t] = table[pos[t] / bs] * bs + pos[t] % bs;
+      const std::vector<float> inv = invFreqFor(32, 10000.0);
+      const size_t cacheElems = static_cast<size_t>(numBlocks) * 2 * nkv * bs * hd, elem = engine::dtypeBytes(kv);
+      auto dqkv = upload(qkv), dpos = upload(pos), dslots = upload(slots), dinv = upload(inv);
+      auto dcache = upload(std::vector<uint8_t>(cacheElems * elem, 0xff)), dq = poisoned(static_cast<size_t>(T) * nh * hd);
+      ASSERT_OK(launchSync(ks.get({KernelKind::kRopeKvWrite, kv, hd, 0}), dim3(T), dim3(128), 0, dqkv.as<const float>(), w,
+                           dqkv.as<const float>() + nh * hd, w, dqkv.as<const float>() + (nh + nkv) * hd, w,
+                           dpos.as<const int32_t>(), dslots.as<const int32_t>(), dcache.get(), bs, nh, nkv, rot,
+                           fused ? dinv.as<const float>() : nullptr, 0, dq.as<float>()));
+      std::vector<double> qRef, kRef, vRef;
+      std::vector<float> kGot, vGot;
+      const auto cacheBytes = download<uint8_t>(dcache, cacheElems * elem);
+      auto at = [&](size_t i) {
+        if (kv == DType::kF32) { float f; std::memcpy(&f, &cacheBytes[4 * i], 4); return f; }
+        uint16_t h; std::memcpy(&h, &cacheBytes[2 * i], 2); return bf16ToFloat(h);
+      };
+      for (int t = 0; t < T; ++t) {
+        for (int h = 0; h < nh; ++h) {
+          std::vector<double> v(qkv.begin() + t * w + h * hd, qkv.begin() + t * w + (h + 1) * hd);
+          ropeRef(v.data(), hd, rot, false, pos[t], inv);
+          qRef.insert(qRef.end(), v.begin(), v.end());
+        }
+        for (int h = 0; h < nkv; ++h) {
+          std::vector<double> k(qkv.begin() + t * w + (nh + h) * hd, qkv.begin() + t * w + (nh + h + 1) * hd);
+          ropeRef(k.data(), hd, rot, false, pos[t], inv);
+          kRef.insert(kRef.end(), k.begin(), k.end());
+          vRef.insert(vRef.end(), qkv.begin() + t * w + (nh + nkv + h) * hd, qkv.begin() + t * w + (nh + nkv + h + 1) * hd);
+          const int block = slots[t] / bs, off = slots[t] % bs;
+          for (int d = 0; d < hd; ++d) {
+            kGot.push_back(at((((static_cast<size_t>(block) * 2 + 0) * nkv + h) * bs + off) * hd + d));
+            vGot.push_back(at((((static_cast<size_t>(block) * 2 + 1) * nkv + h) * bs + off) * hd + d));
+          }
+        }
+      }
+      const double tol = kv == DType::kF32 ? kF32Tol : 8e-3;
+      EXPECT_LT(relError(download<float>(dq, qRef.size()), qRef), kF32Tol) << "q, rot " << rot;
+      EXPECT_LT(relError(kGot, kRef), tol) << "k, rot " << rot;
+      EXPECT_LT(relError(vGot, vRef), tol) << "v";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace llmc::gputest

@@ -1,0 +1,297 @@
+// GpuKernelTest.cpp - every CUDA kernel against a float64 CPU reference (label `gpu`).
+//
+// Inputs are fresh random data, outputs are poisoned with NaN before each launch (an element the
+// kernel does not write fails the check), references are computed here in double from the exact
+// stored values (weights rounded to their dtype first). Tolerances, as ||got - ref|| / ||ref||:
+//   f32 math over exactly-representable inputs: 2e-5 (f32 accumulation of up to ~11k terms);
+//   results stored to a 16-bit KV cache: 8e-3 (one bf16 rounding is 2^-9 relative).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "GpuTestUtil.h"
+#include "llmc/runtime/HalfFloat.h"
+
+namespace llmc::gputest {
+namespace {
+
+using cuda::KernelKind;
+using cuda::KernelSpec;
+using engine::DType;
+
+// ---------------------------------------------------------------------------------------------
+// GEMV
+
+struct GemvCase {
+  DType dt;
+  int n, k, m;
+  bool bias;
+  bool misalignX;  // x starts 4 bytes past a 16-byte boundary: the scalar fallback path
+};
+
+class GemvTest : public ::testing::TestWithParam<GemvCase> {};
+
+TEST_P(GemvTest, MatchesFloat64) {
+  LLMC_REQUIRE_GPU();
+  const GemvCase c = GetParam();
+  KernelSet ks;
+  ASSERT_OK(ks.build({{KernelKind::kGemv, c.dt, c.k, c.m}}));
+  std::mt19937 rng(1000 + c.n + c.k + c.m);
+  const std::vector<float> x = randomVector(rng, static_cast<size_t>(c.m) * c.k);
+  const Stored w = store(c.dt, randomVector(rng, static_cast<size_t>(c.n) * c.k, -0.05f, 0.05f));
+  const std::vector<float> bias = randomVector(rng, c.n);
+  std::vector<float> xPadded(x.size() + 1);
+  std::copy(x.begin(), x.end(), xPadded.begin() + (c.misalignX ? 1 : 0));
+  auto dx = upload(xPadded);
+  auto dw = upload(w.bytes);
+  auto db = upload(bias);
+  auto dy = poisoned(static_cast<size_t>(c.m) * c.n);
+  const float* xp = dx.as<float>() + (c.misalignX ? 1 : 0);
+  const float* bp = c.bias ? db.as<float>() : nullptr;
+  ASSERT_OK(launchSync(ks.get({KernelKind::kGemv, c.dt, c.k, c.m}), dim3((c.n + 3) / 4), dim3(128), 0, xp,
+                       static_cast<const void*>(dw.get()), bp, dy.as<float>(), c.n));
+  std::vector<double> ref(static_cast<size_t>(c.m) * c.n);
+  for (int m = 0; m < c.m; ++m)
+    for (int n = 0; n < c.n; ++n) {
+      double s = c.bias ? bias[n] : 0.0;
+      for (int k = 0; k < c.k; ++k) s += static_cast<double>(x[m * c.k + k]) * w.values[static_cast<size_t>(n) * c.k + k];
+      ref[static_cast<size_t>(m) * c.n + n] = s;
+    }
+  EXPECT_LT(relError(download<float>(dy, ref.size()), ref), kF32Tol);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, GemvTest,
+    ::testing::Values(GemvCase{DType::kBF16, 4096, 4096, 1, false, false}, GemvCase{DType::kBF16, 1024, 11008, 1, false, false},
+                      GemvCase{DType::kBF16, 512, 4096, 8, true, false}, GemvCase{DType::kBF16, 300, 4096, 3, true, false},
+                      GemvCase{DType::kF16, 256, 4096, 2, false, false}, GemvCase{DType::kF32, 256, 4096, 5, true, false},
+                      GemvCase{DType::kF32, 96, 172, 1, false, false}, GemvCase{DType::kBF16, 96, 172, 4, true, false},
+                      GemvCase{DType::kBF16, 64, 4096, 2, false, true}, GemvCase{DType::kBF16, 7, 40, 7, true, false},
+                      GemvCase{DType::kBF16, 130, 1000, 6, false, false}));
+
+// ---------------------------------------------------------------------------------------------
+// Norms
+
+struct NormCase {
+  DType dt;
+  int h, rows;
+};
+class NormTest : public ::testing::TestWithParam<NormCase> {};
+
+TEST_P(NormTest, RmsAddRmsLayer) {
+  LLMC_REQUIRE_GPU();
+  const NormCase c = GetParam();
+  KernelSet ks;
+  ASSERT_OK(ks.build({{KernelKind::kRmsNorm, c.dt, c.h, 0}, {KernelKind::kAddRmsNorm, c.dt, c.h, 0},
+                      {KernelKind::kLayerNorm, c.dt, c.h, 0}}));
+  std::mt19937 rng(7 + c.h);
+  const size_t n = static_cast<size_t>(c.rows) * c.h;
+  const std::vector<float> x = randomVector(rng, n, -2.f, 3.f), r = randomVector(rng, n);
+  const Stored w = store(c.dt, randomVector(rng, c.h, 0.5f, 1.5f));
+  const Stored b = store(c.dt, randomVector(rng, c.h));
+  auto dx = upload(x), dr = upload(r), dw = upload(w.bytes), db = upload(b.bytes);
+  const float eps = 1e-5f;
+  for (int unit = 0; unit < 2; ++unit) {
+    auto dy = poisoned(n);
+    ASSERT_OK(launchSync(ks.get({KernelKind::kRmsNorm, c.dt, c.h, 0}), dim3(c.rows), dim3(256), 0, dx.as<const float>(),
+                         static_cast<const void*>(dw.get()), dy.as<float>(), eps, unit));
+    std::vector<double> ref(n);
+    for (int t = 0; t < c.rows; ++t) {
+      double ss = 0;
+      for (int i = 0; i < c.h; ++i) ss += static_cast<double>(x[t * c.h + i]) * x[t * c.h + i];
+      const double inv = 1.0 / std::sqrt(ss / c.h + eps);
+      for (int i = 0; i < c.h; ++i) ref[t * c.h + i] = x[t * c.h + i] * inv * (w.values[i] + unit);
+    }
+    EXPECT_LT(relError(download<float>(dy, n), ref), kF32Tol) << "rms_norm unit_offset=" << unit;
+  }
+  {
+    auto dsum = poisoned(n), dy = poisoned(n);
+    ASSERT_OK(launchSync(ks.get({KernelKind::kAddRmsNorm, c.dt, c.h, 0}), dim3(c.rows), dim3(256), 0,
+                         dx.as<const float>(), dr.as<const float>(), static_cast<const void*>(dw.get()), dsum.as<float>(),
+                         dy.as<float>(), eps, 0));
+    std::vector<double> sum(n), ref(n);
+    for (size_t i = 0; i < n; ++i) sum[i] = static_cast<double>(x[i]) + r[i];
+    for (int t = 0; t < c.rows; ++t) {
+      double ss = 0;
+      for (int i = 0; i < c.h; ++i) ss += sum[t * c.h + i] * sum[t * c.h + i];
+      const double inv = 1.0 / std::sqrt(ss / c.h + eps);
+      for (int i = 0; i < c.h; ++i) ref[t * c.h + i] = sum[t * c.h + i] * inv * w.values[i];
+    }
+    EXPECT_LT(relError(download<float>(dsum, n), sum), 1e-7) << "add_rms_norm sum";
+    EXPECT_LT(relError(download<float>(dy, n), ref), kF32Tol) << "add_rms_norm y";
+    // In place: sum written over x (exact alias), as the memory plan may arrange.
+    auto dx2 = upload(x), dy2 = poisoned(n);
+    ASSERT_OK(launchSync(ks.get({KernelKind::kAddRmsNorm, c.dt, c.h, 0}), dim3(c.rows), dim3(256), 0,
+                         dx2.as<const float>(), dr.as<const float>(), static_cast<const void*>(dw.get()), dx2.as<float>(),
+                         dy2.as<float>(), eps, 0));
+    EXPECT_LT(relError(download<float>(dx2, n), sum), 1e-7) << "add_rms_norm in place";
+    EXPECT_LT(relError(download<float>(dy2, n), ref), kF32Tol) << "add_rms_norm in place";
+  }
+  for (int withBias = 0; withBias < 2; ++withBias) {
+    auto dy = poisoned(n);
+    ASSERT_OK(launchSync(ks.get({KernelKind::kLayerNorm, c.dt, c.h, 0}), dim3(c.rows), dim3(256), 0, dx.as<const float>(),
+                         static_cast<const void*>(dw.get()), withBias ? static_cast<const void*>(db.get()) : nullptr,
+                         dy.as<float>(), eps));
+    std::vector<double> ref(n);
+    for (int t = 0; t < c.rows; ++t) {
+      double mean = 0, var = 0;
+      for (int i = 0; i < c.h; ++i) mean += x[t * c.h + i];
+      mean /= c.h;
+      for (int i = 0; i < c.h; ++i) var += (x[t * c.h + i] - mean) * (x[t * c.h + i] - mean);
+      const double inv = 1.0 / std::sqrt(var / c.h + eps);
+      for (int i = 0; i < c.h; ++i)
+        ref[t * c.h + i] = (x[t * c.h + i] - mean) * inv * w.values[i] + (withBias ? b.values[i] : 0.0);
+    }
+    EXPECT_LT(relError(download<float>(dy, n), ref), kF32Tol) << "layer_norm bias=" << withBias;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Widths, NormTest,
+                         ::testing::Values(NormCase{DType::kBF16, 4096, 5}, NormCase{DType::kF32, 64, 9},
+                                           NormCase{DType::kF16, 172, 3}, NormCase{DType::kBF16, 5120, 2},
+                                           NormCase{DType::kF32, 8192, 1}, NormCase{DType::kBF16, 300, 4}));
+
+// ---------------------------------------------------------------------------------------------
+// Elementwise and gathers (fixed kernels)
+
+TEST(GpuKernels, EmbeddingAndPositionEmbedding) {
+  LLMC_REQUIRE_GPU();
+  KernelSet ks;
+  ASSERT_OK(ks.build({}));
+  std::mt19937 rng(3);
+  const int vocab = 50, h = 72, T = 9;
+  for (DType dt : {DType::kF32, DType::kF16, DType::kBF16}) {
+    const Stored table = store(dt, randomVector(rng, vocab * h));
+    std::vector<int32_t> ids(T), pos(T);
+    for (int t = 0; t < T; ++t) ids[t] = (t * 17 + 3) % vocab, pos[t] = (t * 5) % vocab;
+    auto dt_ = upload(table.bytes), dids = upload(ids), dpos = upload(pos);
+    auto out = poisoned(T * h);
+    ASSERT_OK(launchSync(ks.get(cuda::embeddingKernelName(dt)), dim3(T), dim3(256), 0, dids.as<const int32_t>(),
+                         static_cast<const void*>(dt_.get()), out.as<float>(), h, 2.5f));
+    std::vector<double> ref(T * h);
+    for (int t = 0; t < T; ++t)
+      for (int i = 0; i < h; ++i) ref[t * h + i] = table.values[ids[t] * h + i] * 2.5f;
+    EXPECT_LT(relError(download<float>(out, T * h), ref), 1e-7);
+
+    const std::vector<float> x = randomVector(rng, T * h);
+    auto dx = upload(x), out2 = poisoned(T * h);
+    ASSERT_OK(launchSync(ks.get(cuda::positionEmbeddingKernelName(dt)), dim3(T), dim3(256), 0, dx.as<const float>(),
+                         dpos.as<const int32_t>(), static_cast<const void*>(dt_.get()), out2.as<float>(), h));
+    for (int t = 0; t < T; ++t)
+      for (int i = 0; i < h; ++i) ref[t * h + i] = static_cast<double>(x[t * h + i]) + table.values[pos[t] * h + i];
+    EXPECT_LT(relError(download<float>(out2, T * h), ref), 1e-7);
+  }
+}
+
+TEST(GpuKernels, ActivationsGluAddMul) {
+  LLMC_REQUIRE_GPU();
+  KernelSet ks;
+  ASSERT_OK(ks.build({}));
+  std::mt19937 rng(4);
+  const int T = 5, I = 333;
+  const uint64_t n = static_cast<uint64_t>(T) * 2 * I;
+  const std::vector<float> a = randomVector(rng, n, -6.f, 6.f), b = randomVector(rng, n);
+  auto da = upload(a), db = upload(b);
+  auto silu = [](double x) { return x / (1 + std::exp(-x)); };
+  auto gelu = [](double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); };
+  auto geluTanh = [](double x) { return 0.5 * x * (1 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x))); };
+  struct Unary { const char* name; double (*f)(double); };
+  const Unary unary[] = {{"llmc_silu", +silu}, {"llmc_gelu", +gelu}, {"llmc_gelu_tanh", +geluTanh}};
+  for (const Unary& u : unary) {
+    auto out = poisoned(n);
+    ASSERT_OK(launchSync(ks.get(u.name), dim3(7), dim3(256), 0, da.as<const float>(), out.as<float>(), n));
+    std::vector<double> ref(n);
+    for (uint64_t i = 0; i < n; ++i) ref[i] = u.f(a[i]);
+    EXPECT_LT(relError(download<float>(out, n), ref), kF32Tol) << u.name;
+  }
+  const char* glus[] = {"llmc_glu_silu", "llmc_glu_gelu", "llmc_glu_gelu_tanh"};
+  for (int g = 0; g < 3; ++g) {
+    auto out = poisoned(T * I);
+    ASSERT_OK(launchSync(ks.get(glus[g]), dim3(3), dim3(256), 0, da.as<const float>(), out.as<float>(), T, I));
+    std::vector<double> ref(T * I);
+    for (int t = 0; t < T; ++t)
+      for (int i = 0; i < I; ++i) ref[t * I + i] = unary[g].f(a[t * 2 * I + i]) * a[t * 2 * I + I + i];
+    EXPECT_LT(relError(download<float>(out, T * I), ref), kF32Tol) << glus[g];
+  }
+  for (const char* op : {"llmc_add", "llmc_mul"}) {
+    auto out = poisoned(n);
+    ASSERT_OK(launchSync(ks.get(op), dim3(5), dim3(256), 0, da.as<const float>(), db.as<const float>(), out.as<float>(), n));
+    std::vector<double> ref(n);
+    for (uint64_t i = 0; i < n; ++i) ref[i] = op[5] == 'a' ? double(a[i]) + b[i] : double(a[i]) * b[i];
+    EXPECT_LT(relError(download<float>(out, n), ref), 1e-7) << op;
+  }
+}
+
+TEST(GpuKernels, CopyColumnsGatherCastArgmax) {
+  LLMC_REQUIRE_GPU();
+  KernelSet ks;
+  ASSERT_OK(ks.build({}));
+  std::mt19937 rng(5);
+  const int rows = 11, width = 100, col0 = 37, w = 41;
+  const std::vector<float> x = randomVector(rng, rows * width);
+  auto dx = upload(x), out = poisoned(rows * w);
+  ASSERT_OK(launchSync(ks.get("llmc_copy_cols"), dim3(4), dim3(256), 0, dx.as<const float>(), width, col0, out.as<float>(), rows, w));
+  std::vector<double> ref(rows * w);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < w; ++c) ref[r * w + c] = x[r * width + col0 + c];
+  EXPECT_EQ(relError(download<float>(out, rows * w), ref), 0.0);
+
+  const std::vector<int32_t> pick = {10, 0, 4};
+  auto dpick = upload(pick), g = poisoned(3 * width);
+  ASSERT_OK(launchSync(ks.get("llmc_gather_rows"), dim3(2), dim3(256), 0, dx.as<const float>(), dpick.as<const int32_t>(),
+                       g.as<float>(), 3, width));
+  std::vector<double> gref(3 * width);
+  for (int i = 0; i < 3; ++i)
+    for (int c = 0; c < width; ++c) gref[i * width + c] = x[pick[i] * width + c];
+  EXPECT_EQ(relError(download<float>(g, 3 * width), gref), 0.0);
+
+  // Cast: round-to-nearest-even, as the host converters (and every framework) do.
+  std::vector<float> cx = randomVector(rng, 1000, -1e3f, 1e3f);
+  cx.push_back(1.0f + 1.0f / 256);  // a bf16 tie: rounds to even (1.0)
+  auto dcx = upload(cx), dbf = upload(std::vector<uint16_t>(cx.size(), 0xffff)), dhf = upload(std::vector<uint16_t>(cx.size(), 0xffff));
+  ASSERT_OK(launchSync(ks.get("llmc_cast_bf16"), dim3(2), dim3(256), 0, dcx.as<const float>(), dbf.get(), uint64_t(cx.size())));
+  ASSERT_OK(launchSync(ks.get("llmc_cast_f16"), dim3(2), dim3(256), 0, dcx.as<const float>(), dhf.get(), uint64_t(cx.size())));
+  const auto bf = download<uint16_t>(dbf, cx.size()), hf = download<uint16_t>(dhf, cx.size());
+  for (size_t i = 0; i < cx.size(); ++i) {
+    ASSERT_EQ(bf[i], floatToBf16(cx[i])) << cx[i];
+    ASSERT_EQ(hf[i], floatToF16(cx[i])) << cx[i];
+  }
+
+  // Argmax with a tie (lowest index wins) and a NaN (never wins).
+  const int vocab = 32003, R = 3;
+  std::vector<float> logits = randomVector(rng, vocab * R, -10.f, 10.f);
+  logits[0 * vocab + 31000] = 50.f;
+  logits[1 * vocab + 7] = 60.f;
+  logits[1 * vocab + 20000] = 60.f;
+  logits[2 * vocab + 5] = std::nanf("");
+  logits[2 * vocab + 12345] = 70.f;
+  auto dl = upload(logits), di = upload(std::vector<int32_t>(R, -1));
+  ASSERT_OK(launchSync(ks.get("llmc_argmax"), dim3(R), dim3(1024), 0, dl.as<const float>(), vocab, di.as<int32_t>()));
+  EXPECT_EQ(download<int32_t>(di, R), (std::vector<int32_t>{31000, 7, 12345}));
+}
+
+TEST(GpuKernels, Rope) {
+  LLMC_REQUIRE_GPU();
+  KernelSet ks;
+  ASSERT_OK(ks.build({}));
+  std::mt19937 rng(6);
+  const int T = 6, heads = 5, hd = 128;
+  const std::vector<int32_t> pos = {0, 1, 17, 511, 4095, 100000};
+  for (int rot : {128, 64}) {
+    for (int inter = 0; inter < 2; ++inter) {
+      const std::vector<float> inv = invFreqFor(rot, 500000.0);
+      const std::vector<float> x = randomVector(rng, T * heads * hd);
+      auto dx = upload(x), dpos = upload(pos), dinv = upload(inv), out = poisoned(T * heads * hd);
+      ASSERT_OK(launchSync(ks.get("llmc_rope"), dim3(T), dim3(128), 0, dx.as<const float>(), out.as<float>(),
+                           dpos.as<const int32_t>(), dinv.as<const float>(), heads, hd, rot, inter));
+      std::vector<double> ref(x.begin(), x.end());
+      for (int t = 0; t < T; ++t)
+        for (int h = 0; h < heads; ++h) ropeRef(&ref[(t * heads + h) * hd], hd, rot, inter, pos[t], inv);
+      EXPECT_LT(relError(download<float>(out, ref.size()), ref), kF32Tol) << "rot " << rot << " interleaved " << inter;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace llmc::gputest
