@@ -12,7 +12,8 @@ StatusOr<std::unique_ptr<Backend>> createBackend(const std::string& name) {
   if (name == "cuda" || name == "auto") {
 #ifdef LLMC_HAVE_CUDA_BACKEND
     StatusOr<std::unique_ptr<Backend>> cuda = createCudaBackend();
-    if (cuda.ok() || name == "cuda") return cuda;
+    // auto falls back to the CPU only when there is no device, not on a configuration error.
+    if (cuda.ok() || name == "cuda" || cuda.status().code() != StatusCode::kUnavailable) return cuda;
 #else
     if (name == "cuda") return Unavailable("backend 'cuda': this llmc was built without the CUDA backend");
 #endif

@@ -270,6 +270,15 @@ TEST(BackendFactoryTest, Names) {
   auto bad = createBackend("tpu");
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("tpu"), std::string::npos);
+  // Without a usable CUDA device (or without the CUDA backend), "cuda" is kUnavailable and "auto"
+  // is the CPU backend.
+  auto cuda = createBackend("cuda");
+  if (!cuda.ok()) {
+    EXPECT_EQ(cuda.status().code(), StatusCode::kUnavailable) << cuda.status().message();
+    auto any = createBackend("auto");
+    ASSERT_TRUE(any.ok());
+    EXPECT_EQ((*any)->name(), "cpu");
+  }
 
 }
 

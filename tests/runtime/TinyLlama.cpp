@@ -135,6 +135,18 @@ TinyLlama makeTinyLlama(const TinyLlamaConfig& cfgIn) {
   }
   add("model.norm.weight", {H}, 0.8f, 1.2f);
   if (!c.tieEmbeddings) lin("lm_head.weight", c.vocab, H);
+  return tinyLlamaFromWeights(c, std::move(m.weights), std::move(m.shapes));
+}
+
+TinyLlama tinyLlamaFromWeights(const TinyLlamaConfig& cfgIn, std::map<std::string, std::vector<float>> weights,
+                               std::map<std::string, std::vector<int64_t>> shapes) {
+  TinyLlama m;
+  m.cfg = cfgIn;
+  TinyLlamaConfig& c = m.cfg;
+  if (c.rotaryDim == 0) c.rotaryDim = c.headDim;
+  m.weights = std::move(weights);
+  m.shapes = std::move(shapes);
+  const int H = c.hidden, qd = c.heads * c.headDim, kvd = c.kvHeads * c.headDim;
   for (int i = 0; i < c.rotaryDim / 2; ++i) {
     m.invFreq.push_back(static_cast<float>(std::pow(c.theta, -2.0 * i / c.rotaryDim)));
   }

@@ -55,6 +55,9 @@ struct TinyLlama {
 };
 
 TinyLlama makeTinyLlama(const TinyLlamaConfig& cfg);
+// A model over given weights (HF names; values already in the engine dtype's precision).
+TinyLlama tinyLlamaFromWeights(const TinyLlamaConfig& cfg, std::map<std::string, std::vector<float>> weights,
+                               std::map<std::string, std::vector<int64_t>> shapes);
 
 // Logits [tokens.size()][vocab]: row i is the model's output after tokens[0..i], computed from
 // scratch in float64.
