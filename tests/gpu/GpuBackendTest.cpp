@@ -1,0 +1,333 @@
+// GpuBackendTest.cpp - CudaBackend end to end on tiny random Llama engines (label `gpu`).
+//
+// Engines come from the runtime tests' TinyLlama (meta, program, weights as docs/design.md
+// specifies) plus kernel sections compiled here by the real codegen for this device. Logits are
+// compared with TinyLlama's independent float64 forward pass (referenceLogits), which knows
+// nothing of programs, memory plans or backends. Covered: prefill through cuBLASLt (T > 8) and
+// through GEMV (chunks of <= 8), decode (CUDA graphs after the first step of a batch size), several
+// sequences per step, fused and unfused programs, aliasing memory plans, GQA, sliding window,
+// partial and interleaved rope, tied embeddings, f32 / bf16, copyBlock, PTX-only engines, and the
+// errors for engines without kernels. Also, without a device: kernel-section selection.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "CudaBackend.h"
+#include "GpuTestUtil.h"
+#include "KernelLibrary.h"
+#include "TinyLlama.h"
+#include "llmc/codegen/cuda/KernelCompiler.h"
+#include "llmc/runtime/Engine.h"
+#include "llmc/runtime/EngineFileWriter.h"
+
+namespace llmc::gputest {
+namespace {
+
+using nlohmann::json;
+
+std::string tempPath(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("llmc-gpu-" + std::to_string(::getpid()) + "-" + name)).string();
+}
+
+// Writes `model` as an engine with kernel sections for `archs`.
+Status writeCudaEngine(const test::TinyLlama& model, const std::string& path, const std::vector<std::string>& archs) {
+  const json program = json::parse(model.programJson());
+  std::map<std::string, cuda::WeightDesc> descs;
+  for (const auto& [name, shape] : model.shapes) descs[name] = cuda::WeightDesc{model.cfg.dtype, shape};
+  auto lookup = [&](const std::string& n) -> const cuda::WeightDesc* {
+    auto it = descs.find(n);
+    return it == descs.end() ? nullptr : &it->second;
+  };
+  LLMC_ASSIGN_OR_RETURN(codegen::cuda::KernelRequest req, codegen::cuda::requestFromProgram(program, lookup, archs));
+  LLMC_ASSIGN_OR_RETURN(codegen::cuda::KernelBundle bundle, codegen::cuda::compileKernels(req));
+  EngineFileWriter w("llmc-gpu-test");
+  LLMC_RETURN_IF_ERROR(w.addSection(engine::kSectionMeta, model.metaJson()));
+  LLMC_RETURN_IF_ERROR(w.addSection(engine::kSectionProgram, model.programJson()));
+  std::map<std::string, uint64_t> offsets;
+  LLMC_RETURN_IF_ERROR(w.addSection(engine::kSectionWeights, model.weightsSection(&offsets)));
+  for (const auto& s : bundle.sections) LLMC_RETURN_IF_ERROR(w.addSection(s.name, s.bytes));
+  return w.write(path);
+}
+
+std::string deviceArch() { return "sm_" + std::to_string(deviceCc()); }
+
+struct Loaded {
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<Backend> backend;
+};
+
+Loaded load(const std::string& path, const BackendOptions& opts, bool graphs = true) {
+  Loaded l;
+  auto e = Engine::load(path);
+  EXPECT_TRUE(e.ok()) << e.status().message();
+  if (!e.ok()) return l;
+  l.engine = std::move(e).value();
+  auto b = createCudaBackend();
+  EXPECT_TRUE(b.ok()) << b.status().message();
+  if (!b.ok()) return l;
+  l.backend = std::move(b).value();
+  static_cast<cuda::CudaBackend*>(l.backend.get())->setGraphsEnabled(graphs);
+  const Status s = l.backend->prepare(*l.engine, opts);
+  EXPECT_TRUE(s.ok()) << s.message();
+  if (!s.ok()) l.backend.reset();
+  return l;
+}
+
+BackendOptions smallOptions() {
+  BackendOptions o;
+  o.maxBatchTokens = 64;
+  o.maxSequences = 4;
+  o.kvBlockSize = 16;
+  o.kvBlocks = 64;
+  return o;
+}
+
+std::vector<int32_t> randomTokens(std::mt19937& rng, int n, int vocab) {
+  std::uniform_int_distribution<int> d(0, vocab - 1);
+  std::vector<int32_t> t(n);
+  for (int32_t& x : t) x = d(rng);
+  return t;
+}
+
+// Blocks [first, first + n) for one sequence.
+std::vector<int32_t> blocks(int first, int n) {
+  std::vector<int32_t> b(n);
+  for (int i = 0; i < n; ++i) b[i] = first + i;
+  return b;
+}
+
+struct Variant {
+  const char* name;
+  test::TinyLlamaConfig cfg;
+  double tol;  // relative L2 error of a logits row
+};
+
+std::vector<Variant> variants() {
+  std::vector<Variant> v;
+  test::TinyLlamaConfig c;
+  v.push_back({"f32_unfused_gqa", c, 1e-4});
+  c.fused = true;
+  c.reuseInputs = true;
+  v.push_back({"f32_fused_aliasing", c, 1e-4});
+  test::TinyLlamaConfig w;
+  w.fused = true;
+  w.slidingWindow = 7;
+  w.interleaved = true;
+  w.rotaryDim = 4;
+  w.tieEmbeddings = true;
+  w.heads = 4;
+  w.kvHeads = 1;
+  v.push_back({"f32_window_interleaved_partial_rope_mqa_tied", w, 1e-4});
+  test::TinyLlamaConfig b;
+  b.fused = true;
+  b.dtype = engine::DType::kBF16;
+  b.hidden = 256;
+  b.heads = 4;
+  b.kvHeads = 2;
+  b.headDim = 64;
+  b.inter = 344;
+  b.vocab = 300;
+  v.push_back({"bf16_fused_hd64", b, 2e-2});
+  return v;
+}
+
+class BackendTest : public ::testing::TestWithParam<Variant> {};
+
+// Prefill in one step (cuBLASLt) and in chunks (GEMV), then greedy-free decode along a fixed token
+// sequence, single and batched; every logits row against the float64 forward of the same prefix.
+TEST_P(BackendTest, MatchesFloat64Forward) {
+  LLMC_REQUIRE_GPU();
+  const Variant v = GetParam();
+  const test::TinyLlama model = test::makeTinyLlama(v.cfg);
+  const std::string path = tempPath(std::string(v.name) + ".engine");
+  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+  Loaded l = load(path, smallOptions());
+  ASSERT_TRUE(l.backend);
+  EXPECT_EQ(static_cast<cuda::CudaBackend*>(l.backend.get())->kernelSection(), "kernels." + deviceArch());
+
+  std::mt19937 rng(99);
+  const int prompt = 20, decode = 12, vocab = v.cfg.vocab;
+  const std::vector<int32_t> tokA = randomTokens(rng, prompt + decode, vocab);
+  const std::vector<int32_t> tokB = randomTokens(rng, prompt + decode, vocab);
+  const auto refA = test::referenceLogits(model, tokA);
+  const auto refB = test::referenceLogits(model, tokB);
+  auto row = [&](const std::vector<float>& logits, int i) {
+    return std::vector<float>(logits.begin() + static_cast<size_t>(i) * vocab, logits.begin() + static_cast<size_t>(i + 1) * vocab);
+  };
+
+  // Sequence A: the prompt in one step (T = 20 > 8: cuBLASLt). Blocks 0..3.
+  StepBatch batch;
+  std::vector<float> logits;
+  batch.tokens.assign(tokA.begin(), tokA.begin() + prompt);
+  batch.sequences = {SequenceSlice{0, prompt, 0, blocks(0, 4)}};
+  ASSERT_OK(l.backend->forward(batch, &logits));
+  EXPECT_LT(relError(logits, refA[prompt - 1]), v.tol) << "prefill A";
+
+  // Sequence B: the prompt in chunks of 7, 7, 6 (GEMV with M = 7, 6). Blocks 8..11.
+  for (int begin = 0; begin < prompt; begin += 7) {
+    const int n = std::min(7, prompt - begin);
+    batch.tokens.assign(tokB.begin() + begin, tokB.begin() + begin + n);
+    batch.sequences = {SequenceSlice{0, n, begin, blocks(8, 4)}};
+    ASSERT_OK(l.backend->forward(batch, &logits));
+    EXPECT_LT(relError(logits, refB[begin + n - 1]), v.tol) << "chunked prefill B at " << begin;
+  }
+
+  // Decode: A alone for a few steps (batch size 1: eager, then graph), then A and B together.
+  int posA = prompt, posB = prompt;
+  for (int i = 0; i < 4; ++i, ++posA) {
+    batch.tokens = {tokA[posA]};
+    batch.sequences = {SequenceSlice{0, 1, posA, blocks(0, 4)}};
+    ASSERT_OK(l.backend->forward(batch, &logits));
+    EXPECT_LT(relError(logits, refA[posA]), v.tol) << "decode A at " << posA;
+  }
+  for (; posA < prompt + decode; ++posA, ++posB) {
+    batch.tokens = {tokA[posA], tokB[posB]};
+    batch.sequences = {SequenceSlice{0, 1, posA, blocks(0, 4)}, SequenceSlice{1, 1, posB, blocks(8, 4)}};
+    ASSERT_OK(l.backend->forward(batch, &logits));
+    ASSERT_EQ(logits.size(), 2u * vocab);
+    EXPECT_LT(relError(row(logits, 0), refA[posA]), v.tol) << "batched decode A at " << posA;
+    EXPECT_LT(relError(row(logits, 1), refB[posB]), v.tol) << "batched decode B at " << posB;
+  }
+  std::filesystem::remove(path);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, BackendTest, ::testing::ValuesIn(variants()),
+                         [](const ::testing::TestParamInfo<Variant>& i) { return std::string(i.param.name); });
+
+// The decode graph replays exactly what direct launches compute.
+TEST(GpuBackend, GraphsMatchDirectLaunches) {
+  LLMC_REQUIRE_GPU();
+  test::TinyLlamaConfig c;
+  c.fused = true;
+  const test::TinyLlama model = test::makeTinyLlama(c);
+  const std::string path = tempPath("graphs.engine");
+  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+  Loaded withGraphs = load(path, smallOptions(), true), direct = load(path, smallOptions(), false);
+  ASSERT_TRUE(withGraphs.backend && direct.backend);
+  std::mt19937 rng(5);
+  const std::vector<int32_t> toks = randomTokens(rng, 40, c.vocab);
+  StepBatch batch;
+  for (int pos = 0; pos < 40; ++pos) {
+    batch.tokens = {toks[pos]};
+    batch.sequences = {SequenceSlice{0, 1, pos, blocks(0, 3)}};
+    std::vector<float> a, b;
+    ASSERT_OK(withGraphs.backend->forward(batch, &a));
+    ASSERT_OK(direct.backend->forward(batch, &b));
+    ASSERT_EQ(a, b) << "position " << pos;
+  }
+  std::filesystem::remove(path);
+}
+
+// copyBlock: a sequence continued from a copy of another's blocks behaves like the original.
+TEST(GpuBackend, CopyBlockForksAPrefix) {
+  LLMC_REQUIRE_GPU();
+  test::TinyLlamaConfig c;
+  const test::TinyLlama model = test::makeTinyLlama(c);
+  const std::string path = tempPath("fork.engine");
+  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+  Loaded l = load(path, smallOptions());
+  ASSERT_TRUE(l.backend);
+  std::mt19937 rng(8);
+  const std::vector<int32_t> toks = randomTokens(rng, 21, c.vocab);
+  const auto ref = test::referenceLogits(model, toks);
+  StepBatch batch;
+  std::vector<float> logits;
+  batch.tokens.assign(toks.begin(), toks.begin() + 20);  // 20 tokens: blocks 0 (full) and 1 (partial)
+  batch.sequences = {SequenceSlice{0, 20, 0, {0, 1}}};
+  ASSERT_OK(l.backend->forward(batch, &logits));
+  ASSERT_OK(l.backend->copyBlock(1, 9));  // the partial block is copied before the fork writes into it
+  batch.tokens = {toks[20]};
+  batch.sequences = {SequenceSlice{0, 1, 20, {0, 9}}};
+  ASSERT_OK(l.backend->forward(batch, &logits));
+  EXPECT_LT(relError(logits, ref[20]), 1e-4);
+  EXPECT_FALSE(l.backend->copyBlock(0, 64).ok());
+  std::filesystem::remove(path);
+}
+
+// An engine carrying only PTX runs through the driver's JIT.
+TEST(GpuBackend, PtxOnlyEngine) {
+  LLMC_REQUIRE_GPU();
+  test::TinyLlamaConfig c;
+  const test::TinyLlama model = test::makeTinyLlama(c);
+  const std::string path = tempPath("ptx.engine");
+  ASSERT_OK(writeCudaEngine(model, path, {"compute_" + std::to_string(std::min(deviceCc(), 90))}));
+  Loaded l = load(path, smallOptions());
+  ASSERT_TRUE(l.backend);
+  EXPECT_EQ(static_cast<cuda::CudaBackend*>(l.backend.get())->kernelSection(), "kernels.ptx");
+  std::mt19937 rng(2);
+  const std::vector<int32_t> toks = randomTokens(rng, 10, c.vocab);
+  StepBatch batch;
+  batch.tokens = toks;
+  batch.sequences = {SequenceSlice{0, 10, 0, {0}}};
+  std::vector<float> logits;
+  ASSERT_OK(l.backend->forward(batch, &logits));
+  EXPECT_LT(relError(logits, test::referenceLogits(model, toks)[9]), 1e-4);
+  std::filesystem::remove(path);
+}
+
+TEST(GpuBackend, ClearErrors) {
+  LLMC_REQUIRE_GPU();
+  test::TinyLlamaConfig c;
+  const test::TinyLlama model = test::makeTinyLlama(c);
+  const std::string path = tempPath("nokernels.engine");
+  ASSERT_OK(model.write(path));  // no kernel sections
+  auto e = Engine::load(path);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  auto b = createCudaBackend();
+  ASSERT_TRUE(b.ok());
+  const Status s = (*b)->prepare(**e, smallOptions());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("has no CUDA kernels"), std::string::npos) << s.message();
+  std::filesystem::remove(path);
+
+  // Bad steps are refused, not run.
+  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+  Loaded l = load(path, smallOptions());
+  ASSERT_TRUE(l.backend);
+  StepBatch batch;
+  std::vector<float> logits;
+  batch.tokens = {c.vocab};
+  batch.sequences = {SequenceSlice{0, 1, 0, {0}}};
+  EXPECT_NE(l.backend->forward(batch, &logits).message().find("outside the vocabulary"), std::string::npos);
+  batch.tokens = {1};
+  batch.sequences = {SequenceSlice{0, 1, 16, {0}}};
+  EXPECT_NE(l.backend->forward(batch, &logits).message().find("does not cover"), std::string::npos);
+  std::filesystem::remove(path);
+}
+
+// ---- no device needed ------------------------------------------------------------------------
+
+TEST(KernelSelection, PicksTheBestFittingSection) {
+  const std::vector<std::string> all = {"meta", "program", "weights", "kernels.sm_80", "kernels.sm_86",
+                                        "kernels.sm_89", "kernels.sm_90", "kernels.ptx"};
+  auto pick = [&](const std::vector<std::string>& s, int cc) {
+    auto r = cuda::pickKernelSection(s, cc, "x.engine");
+    return r.ok() ? *r : "error: " + r.status().message();
+  };
+  EXPECT_EQ(pick(all, 80), "kernels.sm_80");
+  EXPECT_EQ(pick(all, 87), "kernels.sm_86");
+  EXPECT_EQ(pick(all, 89), "kernels.sm_89");
+  EXPECT_EQ(pick(all, 90), "kernels.sm_90");
+  EXPECT_EQ(pick(all, 100), "kernels.ptx");
+  EXPECT_EQ(pick({"kernels.sm_90", "kernels.sm_90a"}, 90), "kernels.sm_90a");
+  EXPECT_EQ(pick({"kernels.sm_90a", "kernels.sm_80"}, 90), "kernels.sm_90a");
+  EXPECT_EQ(pick({"kernels.sm_90a", "kernels.sm_80"}, 89), "kernels.sm_80");
+  EXPECT_EQ(pick({"kernels.sm_80", "kernels.sm_90"}, 100), "error: x.engine: no kernels for sm_100 (engine has sm_80, sm_90)");
+  EXPECT_EQ(pick({"kernels.sm_90"}, 86), "error: x.engine: no kernels for sm_86 (engine has sm_90)");
+  EXPECT_NE(pick({"meta", "weights"}, 90).find("has no CUDA kernels"), std::string::npos);
+}
+
+TEST(CudaBackendFactory, UnavailableWithoutDevice) {
+  std::string why;
+  if (haveDevice(&why)) GTEST_SKIP() << "a CUDA device is present";
+  auto b = createCudaBackend();
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(b.status().message().find("no CUDA device"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace llmc::gputest
