@@ -128,8 +128,8 @@ INSTANTIATE_TEST_SUITE_P(Files, SharedFiles,
                          ::testing::Values("tokenizers/gpt2", "tokenizers/llama2",
                                            "tokenizers/llama3", "tokenizers/qwen3",
                                            "models/stories260K"),
-                         [](const auto& info) {
-                           std::string n = info.param;
+                         [](const auto& paramInfo) {
+                           std::string n = paramInfo.param;
                            return n.substr(n.find('/') + 1);
                          });
 
