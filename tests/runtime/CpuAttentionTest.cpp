@@ -24,6 +24,11 @@ struct Case {
   int threads;
 };
 
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << "nh=" << c.nh << " nkv=" << c.nkv << " hd=" << c.hd << " window=" << c.window << " scale=" << c.scale
+      << " threads=" << c.threads;
+}
+
 class AttentionTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(AttentionTest, MatchesReference) {

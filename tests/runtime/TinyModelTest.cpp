@@ -66,6 +66,8 @@ struct ModelCase {
   int promptLen;
 };
 
+void PrintTo(const ModelCase& c, std::ostream* os) { *os << c.name; }
+
 class TinyModelTest : public ::testing::TestWithParam<ModelCase> {
  protected:
   test::TempDir dir;
