@@ -30,7 +30,9 @@ LayerTensorNames ArchitectureSpec::layerNames(int64_t i) const {
       &LayerTensorNames::postAttentionNorm, &LayerTensorNames::postAttentionNormBias,
       &LayerTensorNames::gate,      &LayerTensorNames::up,
       &LayerTensorNames::down,      &LayerTensorNames::gateBias,
-      &LayerTensorNames::upBias,    &LayerTensorNames::downBias};
+      &LayerTensorNames::upBias,    &LayerTensorNames::downBias,
+      &LayerTensorNames::qkv,       &LayerTensorNames::qkvBias,
+      &LayerTensorNames::gateUp};
   for (auto field : fields)
     n.*field = substituteLayer(t.*field, i);
   return n;

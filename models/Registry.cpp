@@ -13,9 +13,11 @@ namespace llmc::models {
 
 // Defined in models/<family>/*.cpp.
 const ModelFamily &llamaFamily();
+const ModelFamily &gpt2Family();
 
 static const ModelFamily *const kFamilies[] = {
     &llamaFamily(),
+    &gpt2Family(),
 };
 
 const ModelFamily *findFamilyForModelType(const std::string &modelType) {

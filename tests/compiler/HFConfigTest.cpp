@@ -221,6 +221,27 @@ TEST(HFConfig, Qwen2BiasAndWindowLayers) {
   EXPECT_EQ(r->slidingWindowForLayer(4), 32);
 }
 
+TEST(HFConfig, Gpt2Keys) {
+  // GPT2Config's own key names and defaults (n_inner null = 4 * n_embd, tied head).
+  json j = json::parse(R"({"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2",
+    "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 128, "vocab_size": 300,
+    "n_inner": null, "layer_norm_epsilon": 1e-05, "activation_function": "gelu_new",
+    "bos_token_id": 1, "eos_token_id": 2})");
+  auto r = parse(j);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->family, "gpt2");
+  EXPECT_EQ(r->headDim, 16);
+  EXPECT_EQ(r->numKvHeads, 4);
+  EXPECT_EQ(r->intermediateSize, 256);
+  EXPECT_EQ(r->maxPositionEmbeddings, 128);
+  EXPECT_TRUE(r->tieWordEmbeddings);
+  j.erase("n_embd");
+  expectError(j, StatusCode::kInvalidArgument, {"missing required key", "n_embd"});
+  j = json::parse(R"({"model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4,
+    "vocab_size": 300, "scale_attn_by_inverse_layer_idx": true})");
+  expectError(j, StatusCode::kUnsupported, {"scale_attn_by_inverse_layer_idx"});
+}
+
 TEST(HFConfig, FileNotFound) {
   auto r = llmc::hf::parseConfigFile("/nonexistent/dir/config.json");
   ASSERT_FALSE(r.ok());

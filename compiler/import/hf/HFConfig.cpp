@@ -53,12 +53,9 @@ StatusOr<models::ModelConfig> parseConfigText(const std::string &text,
     return Unsupported(fileName + ": model_type '" + cfg.modelType +
                        "' is not supported (supported: " + supported + ")");
   // Only causal-LM heads produce next-token logits; a classifier checkpoint has another head.
-  const std::string suffix = "ForCausalLM";
-  if (!cfg.architecture.empty() &&
-      (cfg.architecture.size() < suffix.size() ||
-       cfg.architecture.compare(cfg.architecture.size() - suffix.size(), suffix.size(), suffix)))
+  if (!cfg.architecture.empty() && !family->acceptsArchitecture(cfg.architecture))
     return Unsupported(fileName + ": architecture '" + cfg.architecture +
-                       "' is not supported (only *ForCausalLM models)");
+                       "' is not supported (only causal language models, *ForCausalLM)");
   cfg.family = family->name();
   LLMC_RETURN_IF_ERROR(family->parseConfig(r, cfg));
   return cfg;

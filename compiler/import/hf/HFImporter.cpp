@@ -45,10 +45,12 @@ class ModuleBuilder {
 
  private:
   // The symbol for checkpoint tensor `source`, created on first use after checking that the
-  // checkpoint has it with shape `shape`. `what` says what the config expects it to be.
+  // checkpoint has it with shape `shape` (the config's view of it).
   StatusOr<FlatSymbolRefAttr> weight(const std::string &source, std::vector<int64_t> shape);
   // Like weight(), but "" (the architecture has no such tensor) gives a null attribute.
   StatusOr<FlatSymbolRefAttr> optionalWeight(const std::string &source, std::vector<int64_t> shape);
+  // A linear's [N, K] weight, through a transpose when the checkpoint stores [K, N].
+  StatusOr<FlatSymbolRefAttr> linearWeight(const std::string &source, int64_t n, int64_t k);
 
   mlir::RankedTensorType act(int64_t width) {
     return mlir::RankedTensorType::get({mlir::ShapedType::kDynamic, width}, b_.getF32Type());
@@ -69,12 +71,23 @@ class ModuleBuilder {
   std::vector<float> invFreq_;
 };
 
-StatusOr<FlatSymbolRefAttr> ModuleBuilder::weight(const std::string &source,
+StatusOr<FlatSymbolRefAttr> ModuleBuilder::weight(const std::string &wanted,
                                                   std::vector<int64_t> shape) {
-  auto it = symbols_.find(source);
+  auto it = symbols_.find(wanted);
   if (it != symbols_.end())
     return it->second;
+  // The name as the checkpoint spells it: some lack the family's base-model prefix.
+  std::string source = wanted;
   StatusOr<codegen::TensorView> view = in_.weights->tensor(source);
+  const std::string &prefix = spec_.optionalPrefix;
+  if (!view.ok() && view.status().code() == StatusCode::kNotFound && !prefix.empty() &&
+      source.rfind(prefix, 0) == 0) {
+    StatusOr<codegen::TensorView> bare = in_.weights->tensor(source.substr(prefix.size()));
+    if (bare.ok()) {
+      source = source.substr(prefix.size());
+      view = std::move(bare);
+    }
+  }
   if (!view.ok())
     return view.status();
   if (view->shape != shape)
@@ -87,7 +100,25 @@ StatusOr<FlatSymbolRefAttr> ModuleBuilder::weight(const std::string &source,
   b_.setInsertionPoint(module_.getBody(), std::prev(module_.getBody()->end()));
   b_.create<llm::WeightOp>(loc_, sym, source, shape, engine::dtypeName(in_.dtype));
   FlatSymbolRefAttr ref = FlatSymbolRefAttr::get(b_.getContext(), sym);
-  symbols_.emplace(source, ref);
+  symbols_.emplace(wanted, ref);
+  return ref;
+}
+
+StatusOr<FlatSymbolRefAttr> ModuleBuilder::linearWeight(const std::string &source, int64_t n,
+                                                        int64_t k) {
+  if (!spec_.transposedLinears)
+    return weight(source, {n, k});
+  // Stored [K, N] (Conv1D): llm.linear wants [N, K], so record a transpose for the writer.
+  LLMC_ASSIGN_OR_RETURN(FlatSymbolRefAttr stored, weight(source, {k, n}));
+  std::string sym = stored.getValue().str() + ".T";
+  auto it = symbols_.find(sym);
+  if (it != symbols_.end())
+    return it->second;
+  mlir::OpBuilder::InsertionGuard guard(b_);
+  b_.setInsertionPoint(module_.getBody(), std::prev(module_.getBody()->end()));
+  b_.create<llm::WeightTransposeOp>(loc_, sym, stored.getValue());
+  FlatSymbolRefAttr ref = FlatSymbolRefAttr::get(b_.getContext(), sym);
+  symbols_.emplace(sym, ref);
   return ref;
 }
 
@@ -113,7 +144,7 @@ StatusOr<Value> ModuleBuilder::norm(Value x, const std::string &w, const std::st
 
 StatusOr<Value> ModuleBuilder::linear(Value x, const std::string &w, const std::string &bias,
                                       int64_t n, int64_t k) {
-  LLMC_ASSIGN_OR_RETURN(FlatSymbolRefAttr wref, weight(w, {n, k}));
+  LLMC_ASSIGN_OR_RETURN(FlatSymbolRefAttr wref, linearWeight(w, n, k));
   LLMC_ASSIGN_OR_RETURN(FlatSymbolRefAttr bref, optionalWeight(bias, {n}));
   auto inType = mlir::cast<mlir::RankedTensorType>(x.getType());
   auto outType = mlir::RankedTensorType::get({inType.getDimSize(0), n}, b_.getF32Type());
@@ -133,19 +164,34 @@ Status ModuleBuilder::layer(int64_t i, Value &x) {
 
   // Attention block.
   LLMC_ASSIGN_OR_RETURN(Value hn, norm(x, n.inputNorm, n.inputNormBias));
-  LLMC_ASSIGN_OR_RETURN(Value q, linear(hn, n.q, n.qBias, qWidth, h));
-  LLMC_ASSIGN_OR_RETURN(Value k, linear(hn, n.k, n.kBias, kvWidth, h));
-  LLMC_ASSIGN_OR_RETURN(Value v, linear(hn, n.v, n.vBias, kvWidth, h));
-  auto rope = [&](Value t) -> Value {
-    return b_.create<llm::RopeOp>(loc_, t.getType(), t, b_.getI64IntegerAttr(hd),
-                                  b_.getI64IntegerAttr(cfg_.rotaryDim()),
-                                  b_.getDenseF32ArrayAttr(invFreq_),
-                                  b_.getBoolAttr(spec_.interleavedRope));
-  };
-  Value qr = rope(q), kr = rope(k);
+  Value q, k, v;
+  if (!n.qkv.empty()) {
+    // One [q | k | v] projection in the checkpoint: a linear and a column split.
+    LLMC_ASSIGN_OR_RETURN(Value qkv, linear(hn, n.qkv, n.qkvBias, qWidth + 2 * kvWidth, h));
+    auto split = b_.create<llm::SplitOp>(
+        loc_, mlir::TypeRange{act(qWidth), act(kvWidth), act(kvWidth)}, qkv,
+        b_.getDenseI64ArrayAttr({qWidth, kvWidth, kvWidth}));
+    q = split.getResult(0);
+    k = split.getResult(1);
+    v = split.getResult(2);
+  } else {
+    LLMC_ASSIGN_OR_RETURN(q, linear(hn, n.q, n.qBias, qWidth, h));
+    LLMC_ASSIGN_OR_RETURN(k, linear(hn, n.k, n.kBias, kvWidth, h));
+    LLMC_ASSIGN_OR_RETURN(v, linear(hn, n.v, n.vBias, kvWidth, h));
+  }
+  if (spec_.rope) {
+    auto rope = [&](Value t) -> Value {
+      return b_.create<llm::RopeOp>(loc_, t.getType(), t, b_.getI64IntegerAttr(hd),
+                                    b_.getI64IntegerAttr(cfg_.rotaryDim()),
+                                    b_.getDenseF32ArrayAttr(invFreq_),
+                                    b_.getBoolAttr(spec_.interleavedRope));
+    };
+    q = rope(q);
+    k = rope(k);
+  }
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
   Value a = b_.create<llm::AttentionOp>(
-      loc_, act(qWidth), qr, kr, v, b_.getI64IntegerAttr(i), b_.getI64IntegerAttr(cfg_.numHeads),
+      loc_, act(qWidth), q, k, v, b_.getI64IntegerAttr(i), b_.getI64IntegerAttr(cfg_.numHeads),
       b_.getI64IntegerAttr(cfg_.numKvHeads), b_.getI64IntegerAttr(hd), b_.getF32FloatAttr(scale),
       b_.getI64IntegerAttr(cfg_.slidingWindowForLayer(i)));
   LLMC_ASSIGN_OR_RETURN(Value o, linear(a, n.o, n.oBias, h, qWidth));
@@ -155,7 +201,11 @@ Status ModuleBuilder::layer(int64_t i, Value &x) {
   LLMC_ASSIGN_OR_RETURN(Value hm, norm(x, n.postAttentionNorm, n.postAttentionNormBias));
   const int64_t inter = cfg_.intermediateSize;
   Value m;
-  if (spec_.gatedMlp) {
+  if (!n.gateUp.empty()) {
+    // A fused [gate | up] projection in the checkpoint is exactly llm.glu's input layout.
+    LLMC_ASSIGN_OR_RETURN(Value gu, linear(hm, n.gateUp, "", 2 * inter, h));
+    m = b_.create<llm::GluOp>(loc_, act(inter), gu, spec_.mlpActivation);
+  } else if (spec_.gatedMlp) {
     LLMC_ASSIGN_OR_RETURN(Value g, linear(hm, n.gate, n.gateBias, inter, h));
     LLMC_ASSIGN_OR_RETURN(Value u, linear(hm, n.up, n.upBias, inter, h));
     m = b_.create<llm::MulOp>(loc_, activation(g), u);
@@ -187,6 +237,11 @@ StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> ModuleBuilder::build() {
   LLMC_ASSIGN_OR_RETURN(FlatSymbolRefAttr embed, weight(names.embedTokens, {vocab, h}));
   Value x = b_.create<llm::EmbeddingOp>(loc_, act(h), body->getArgument(0), embed,
                                         b_.getF32FloatAttr(static_cast<float>(spec_.embeddingScale)));
+  if (!names.positionEmbedding.empty()) {
+    LLMC_ASSIGN_OR_RETURN(FlatSymbolRefAttr pos,
+                          weight(names.positionEmbedding, {cfg_.maxPositionEmbeddings, h}));
+    x = b_.create<llm::PositionEmbeddingOp>(loc_, x.getType(), x, pos);
+  }
   for (int64_t i = 0; i < cfg_.numLayers; ++i)
     LLMC_RETURN_IF_ERROR(layer(i, x));
   LLMC_ASSIGN_OR_RETURN(Value final, norm(x, names.finalNorm, names.finalNormBias));

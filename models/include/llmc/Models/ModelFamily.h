@@ -30,14 +30,20 @@ struct LayerTensorNames {
   std::string inputNorm, inputNormBias;
   std::string q, k, v, o;
   std::string qBias, kBias, vBias, oBias;
+  // A checkpoint that stores q, k, v as one [q | k | v] projection (GPT-2 c_attn, Phi-3
+  // qkv_proj) names it here and leaves q, k, v empty.
+  std::string qkv, qkvBias;
   std::string postAttentionNorm, postAttentionNormBias;
   std::string gate, up, down;
   std::string gateBias, upBias, downBias;
+  // A fused [gate | up] projection (Phi-3 gate_up_proj); gate and up stay empty.
+  std::string gateUp;
 };
 
 // Name templates: "{L}" is replaced by the layer index. Filled in by a family as plain data.
 struct TensorNameTable {
   std::string embedTokens;
+  std::string positionEmbedding;  // learned absolute positions [max_pos, H] (GPT-2); "" = none
   std::string finalNorm, finalNormBias;
   std::string lmHead;  // unused when the embeddings are tied
   LayerTensorNames layer;
@@ -50,6 +56,13 @@ struct ArchitectureSpec {
   std::string mlpActivation = "silu";   // "silu", "gelu", "gelu_tanh"
   double embeddingScale = 1.0;          // Gemma scales embeddings by sqrt(hidden)
   bool interleavedRope = false;         // HF rotate-half = false
+  bool rope = true;                     // false: no rotary embedding (learned positions instead)
+  // The checkpoint stores linear weights as [K, N] (GPT-2's Conv1D) instead of nn.Linear's
+  // [N, K]; the importer records an llm.weight_transpose for each.
+  bool transposedLinears = false;
+  // A prefix the checkpoint's names may lack (transformers' base_model_prefix, e.g. GPT-2
+  // checkpoints saved from GPT2Model have "h.0..." instead of "transformer.h.0...").
+  std::string optionalPrefix;
   TensorNameTable names;
 
   // The names of layer `i` with "{L}" substituted; absent tensors stay "".
@@ -63,6 +76,12 @@ class ModelFamily {
   virtual const char *name() const = 0;
   // The HF `model_type` values this family covers.
   virtual std::vector<std::string> modelTypes() const = 0;
+  // Whether `architectures[0]` names a model whose output is next-token logits.
+  virtual bool acceptsArchitecture(const std::string &arch) const {
+    const std::string suffix = "ForCausalLM";
+    return arch.size() >= suffix.size() &&
+           arch.compare(arch.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
   // Fills `cfg` from the config (architecture/modelType are already set). Errors name the file/key.
   virtual Status parseConfig(const ConfigReader &reader, ModelConfig &cfg) const = 0;
   // The tensor names and block structure for a parsed config.
