@@ -154,29 +154,39 @@ TEST(KernelCodegen, ParseGpuArchs) {
   EXPECT_FALSE(codegen::cuda::parseGpuArchs("").ok());
 }
 
-// Compiles the 7B kernel set for sm_90 and PTX: every kernel present, no register spills.
-TEST(KernelCodegen, Llama7BCompilesWithoutSpills) {
+// Compiles the 7B kernel set for every default arch: every kernel present, no register spills.
+TEST(KernelCodegen, Llama7BAnd8BCompileWithoutSpills) {
   Weights w = llamaWeights(engine::DType::kBF16, 4096, 11008, 32, 32, 32000);
   auto plan = planKernels(llamaProgram(4096, 11008, 32, 32, 32000), w.lookup());
   ASSERT_TRUE(plan.ok());
+  // Llama-3-8B's too (K = 14336, GQA group 4).
+  Weights w3 = llamaWeights(engine::DType::kBF16, 4096, 14336, 32, 8, 128256);
+  auto plan3 = planKernels(llamaProgram(4096, 14336, 32, 8, 128256), w3.lookup());
+  ASSERT_TRUE(plan3.ok());
+  for (const KernelSpec& k : plan3->kernels)
+    if (std::find(plan->kernels.begin(), plan->kernels.end(), k) == plan->kernels.end()) plan->kernels.push_back(k);
+  std::sort(plan->kernels.begin(), plan->kernels.end());
   KernelRequest req;
   req.kernels = plan->kernels;
-  req.archs = {"sm_90", "compute_90"};
+  req.archs = codegen::cuda::defaultGpuArchs();
   req.cacheDir = "off";
   auto bundle = compileKernels(req);
   ASSERT_TRUE(bundle.ok()) << bundle.status().message();
-  ASSERT_EQ(bundle->sections.size(), 2u);
-  EXPECT_EQ(bundle->sections[0].name, "kernels.sm_90");
-  EXPECT_EQ(bundle->sections[1].name, "kernels.ptx");
-  const std::string& log = bundle->sections[0].log;
-  // ptxas -v: "N bytes stack frame, N bytes spill stores, N bytes spill loads" per kernel.
-  std::regex spill("([0-9]+) bytes spill stores");
-  int kernelsReported = 0;
-  for (std::sregex_iterator it(log.begin(), log.end(), spill), end; it != end; ++it) {
-    ++kernelsReported;
-    EXPECT_EQ((*it)[1].str(), "0") << "a kernel spills registers:\n" << log;
+  ASSERT_EQ(bundle->sections.size(), req.archs.size());
+  EXPECT_EQ(bundle->sections[3].name, "kernels.sm_90");
+  EXPECT_EQ(bundle->sections.back().name, "kernels.ptx");
+  for (const auto& section : bundle->sections) {
+    if (section.arch.rfind("compute_", 0) == 0) continue;
+    const std::string& log = section.log;
+    // ptxas -v: "N bytes stack frame, N bytes spill stores, N bytes spill loads" per kernel.
+    std::regex spill("([0-9]+) bytes stack frame, ([0-9]+) bytes spill stores");
+    int kernelsReported = 0;
+    for (std::sregex_iterator it(log.begin(), log.end(), spill), end; it != end; ++it) {
+      ++kernelsReported;
+      EXPECT_EQ((*it)[1].str() + "/" + (*it)[2].str(), "0/0") << section.arch << ": a kernel uses local memory:\n" << log;
+    }
+    EXPECT_GE(kernelsReported, static_cast<int>(plan->names().size())) << log;
   }
-  EXPECT_GE(kernelsReported, static_cast<int>(plan->names().size())) << log;
 
   for (const auto& s : bundle->sections) {
     auto img = parseBundle(s.bytes, s.name);

@@ -212,9 +212,10 @@ __device__ __forceinline__ void attnDecodeBody(
 
 // q: query of sequence s at q + s*qStride (heads consecutive, HD each); output partials:
 // partM/partL [nseq, nh, nsplit], partAcc [nseq, nh, nsplit, HD].
-// Launch: grid (nsplit, nkv * (nh / nkv / G), nseq), block 128.
+// Launch: grid (nsplit, nkv * (nh / nkv / G), nseq), block 128. (128, 4): at most 128 registers,
+// which stops ptxas (sm_86) from picking ~56 and spilling.
 #define LLMC_DEFINE_ATTN_DECODE(NAME, KV, HD, G)                                                 \
-  extern "C" __global__ void __launch_bounds__(128) NAME(                                        \
+  extern "C" __global__ void __launch_bounds__(128, 4) NAME(                                     \
       const float* __restrict__ q, int qStride, const KV* __restrict__ cache, int blockSize,     \
       const int* __restrict__ blockTables, int maxBlocks, const int* __restrict__ seqLens,       \
       int numHeads, int numKvHeads, float scale, int window, float* __restrict__ partM,          \
