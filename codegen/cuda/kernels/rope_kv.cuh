@@ -89,13 +89,14 @@ __device__ __forceinline__ void ropeKvWriteBody(
   const float* kr = k + (u64)t * kStride;
   const float* vr = v + (u64)t * vStride;
 
-  // q and k: one thread per (head, pair). Heads [0, nh) are q's, [nh, nh + nkv) are k's.
-  const int ropeHeads = (rot > 0 ? numHeads : 0) + numKvHeads;
+  // q and k: one thread per (head, pair). Heads [0, nh) are q's, [nh, nh + nkv) are k's. With
+  // rot == 0 every pair is a pass-through pair: q is copied to qOut and k to the cache unrotated.
+  const int ropeHeads = numHeads + numKvHeads;
   for (int idx = threadIdx.x; idx < ropeHeads * kHalf; idx += blockDim.x) {
     int h = idx / kHalf;
     const int i = idx % kHalf;
-    const bool isQ = rot > 0 && h < numHeads;
-    if (rot > 0 && !isQ) h -= numHeads;
+    const bool isQ = h < numHeads;
+    if (!isQ) h -= numHeads;
     int ia, ib;
     pairIndex(i, rot, interleaved, &ia, &ib);
     const float* src = isQ ? qr : kr;
@@ -118,7 +119,8 @@ __device__ __forceinline__ void ropeKvWriteBody(
 
 }  // namespace llmc
 
-// rot == 0: no rotation and qOut is not written (the attention kernels then read q directly).
+// rot == 0 (llm.attention: rope was its own op): q is copied to qOut as is, k stored unrotated.
+// The attention kernels always read q from qOut, so the attention output may overlap q/k/v.
 // Launch: grid T, block 128.
 #define LLMC_DEFINE_ROPE_KV_WRITE(NAME, KV, HD)                                                    \
   extern "C" __global__ void __launch_bounds__(128) NAME(                                          \

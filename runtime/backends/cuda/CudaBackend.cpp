@@ -269,7 +269,8 @@ Status CudaBackend::allocateBuffers() {
   LLMC_ASSIGN_OR_RETURN(metaHost_, PinnedBuffer::allocate(metaInts * 4, "step metadata"));
   LLMC_ASSIGN_OR_RETURN(metaDev_, DeviceBuffer::allocate(metaInts * 4, "step metadata"));
   std::memset(metaHost_.get(), 0, metaInts * 4);
-  LLMC_CUDA_CHECK(cudaMemset(metaDev_.get(), 0, metaInts * 4));
+  // On stream_ (non-blocking: it does not wait for the legacy default stream).
+  LLMC_CUDA_CHECK(cudaMemsetAsync(metaDev_.get(), 0, metaInts * 4, stream_.get()));
   return Status::Ok();
 }
 
