@@ -36,3 +36,12 @@ def test_dump_ir_writes_every_pass():
     first = open(os.path.join(d, files[0])).read()
     last = open(os.path.join(d, files[-1])).read()
     assert "llm.attention" in first and "llm.qkv_attention" in last and "llm.offset" in last
+
+
+def test_bench_reports_speed_against_the_device_limits():
+    engine = build(need_shared(STORIES), os.path.join(workdir("det"), "bench.engine"))
+    out = json.loads(llmc("bench", engine, "--device", "cpu", "--prompt-len", 32, "--gen", 16, "--json").stdout)
+    assert out["backend"] == "cpu" and out["read_bandwidth_GBs"] > 0
+    assert out["decode_tokens_per_s"] > 0 and out["ttft_ms"] > 0
+    # SOL bookkeeping: pct_of_sol is decode speed over the bandwidth-bound speed, in percent.
+    assert abs(out["pct_of_sol"] - 100 * out["decode_tokens_per_s"] / out["sol_tokens_per_s"]) < 1e-6 * 100 + 1e-3

@@ -23,6 +23,7 @@ class CpuBackend : public Backend {
   int64_t kvBlockCount() const override { return kvBlocks_; }
   Status forward(const StepBatch& batch, std::vector<float>* logits) override;
   Status copyBlock(int32_t src, int32_t dst) override;
+  StatusOr<DeviceLimits> measureLimits() override;  // CpuLimits.cpp
 
  private:
   Status checkBatch(const StepBatch& batch) const;
