@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -248,6 +249,45 @@ StatusOr<KernelBundle> compileKernels(const KernelRequest &request) {
     bundle.sections.push_back(std::move(r).value());
   }
   return bundle;
+}
+
+StatusOr<KernelBundle> compileKernelsForEngine(const nlohmann::json &program,
+                                               const nlohmann::json &weightIndex,
+                                               const std::string &gpuArchs,
+                                               const std::string &cacheDir) {
+  if (!weightIndex.is_array())
+    return InvalidArgument("meta.weights: expected an array");
+  std::map<std::string, llmc::cuda::WeightDesc> descs;
+  for (size_t i = 0; i < weightIndex.size(); ++i) {
+    const nlohmann::json &e = weightIndex[i];
+    const std::string where = "meta.weights[" + std::to_string(i) + "]";
+    if (!e.is_object())
+      return InvalidArgument(where + ": expected an object");
+    auto name = e.find("name"), dtype = e.find("dtype"), shape = e.find("shape");
+    if (name == e.end() || !name->is_string() || dtype == e.end() || !dtype->is_string() ||
+        shape == e.end() || !shape->is_array())
+      return InvalidArgument(where + ": needs a string name and dtype and an array shape");
+    llmc::cuda::WeightDesc d;
+    if (!engine::parseDType(dtype->get<std::string>(), &d.dtype))
+      return InvalidArgument(where + ": unknown dtype '" + dtype->get<std::string>() + "'");
+    for (const nlohmann::json &v : *shape) {
+      if (!v.is_number_integer())
+        return InvalidArgument(where + ": shape holds a non-integer");
+      d.shape.push_back(v.get<int64_t>());
+    }
+    descs[name->get<std::string>()] = std::move(d);
+  }
+  auto lookup = [&descs](const std::string &n) -> const llmc::cuda::WeightDesc * {
+    auto it = descs.find(n);
+    return it == descs.end() ? nullptr : &it->second;
+  };
+  std::vector<std::string> archs = defaultGpuArchs();
+  if (!gpuArchs.empty()) {
+    LLMC_ASSIGN_OR_RETURN(archs, parseGpuArchs(gpuArchs));
+  }
+  LLMC_ASSIGN_OR_RETURN(KernelRequest req, requestFromProgram(program, lookup, archs));
+  req.cacheDir = cacheDir;
+  return compileKernels(req);
 }
 
 } // namespace llmc::codegen::cuda

@@ -239,5 +239,29 @@ TEST(KernelCodegen, DeterministicWithoutCache) {
   EXPECT_EQ(a->sections[0].bytes, b->sections[0].bytes);
 }
 
+// The engine writer's entry point: program JSON + meta.weights index + --gpu-arch string.
+TEST(KernelCodegen, CompileForEngineFromWeightIndex) {
+  json index = json::array();
+  Weights w = llamaWeights(engine::DType::kF32, 64, 172, 8, 4, 512);
+  for (const auto& [name, d] : w.table)
+    index.push_back({{"name", name}, {"dtype", engine::dtypeName(d.dtype)}, {"shape", d.shape}, {"offset", 0}, {"nbytes", 0}});
+  auto b = codegen::cuda::compileKernelsForEngine(llamaProgram(64, 172, 8, 4, 512), index, "sm_80,compute_80", "off");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ASSERT_EQ(b->sections.size(), 2u);
+  EXPECT_EQ(b->sections[0].name, "kernels.sm_80");
+  EXPECT_EQ(b->sections[1].name, "kernels.ptx");
+  auto img = parseBundle(b->sections[0].bytes, "s");
+  ASSERT_TRUE(img.ok());
+  EXPECT_TRUE(std::binary_search(img->kernels.begin(), img->kernels.end(), "llmc_gemv_f32_k172_m8"));
+  EXPECT_TRUE(std::binary_search(img->kernels.begin(), img->kernels.end(), "llmc_attn_decode_f32_d8_g2"));
+
+  auto bad = codegen::cuda::compileKernelsForEngine(llamaProgram(64, 172, 8, 4, 512), index, "sm_13", "off");
+  EXPECT_FALSE(bad.ok());
+  index[0]["dtype"] = "int4";
+  bad = codegen::cuda::compileKernelsForEngine(llamaProgram(64, 172, 8, 4, 512), index, "", "off");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unknown dtype 'int4'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace llmc::cuda

@@ -72,6 +72,16 @@ std::string generateKernelSource(const std::vector<llmc::cuda::KernelSpec> &kern
 // Compiles the request. Errors carry NVRTC's log: "NVRTC (sm_90): <log>".
 StatusOr<KernelBundle> compileKernels(const KernelRequest &request);
 
+// One call for the engine writer: the program JSON, the engine's `meta.weights` index (entries with
+// name, dtype, shape, as codegen::weightIndex() produces) and the --gpu-arch list ("sm_80,sm_90";
+// "" = defaultGpuArchs()). Add each returned section to the engine file as is:
+//   LLMC_ASSIGN_OR_RETURN(auto k, compileKernelsForEngine(program, meta["weights"], opt.gpuArchs));
+//   for (auto &s : k.sections) LLMC_RETURN_IF_ERROR(writer.addSection(s.name, s.bytes));
+StatusOr<KernelBundle> compileKernelsForEngine(const nlohmann::json &program,
+                                               const nlohmann::json &weightIndex,
+                                               const std::string &gpuArchs,
+                                               const std::string &cacheDir = "");
+
 // "13.0".
 std::string nvrtcVersionString();
 
