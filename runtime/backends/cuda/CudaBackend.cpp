@@ -109,8 +109,12 @@ Status CudaBackend::prepareSteps() {
   }
   LLMC_RETURN_IF_ERROR(weights_.upload(*engine_, used, f32Copies, stream_.get()));
   LLMC_ASSIGN_OR_RETURN(invFreq_, DeviceBuffer::allocate(std::max<size_t>(invFreq.size(), 1) * 4, "rope frequencies"));
-  if (!invFreq.empty())
-    LLMC_CUDA_CHECK(cudaMemcpy(invFreq_.get(), invFreq.data(), invFreq.size() * 4, cudaMemcpyHostToDevice));
+  if (!invFreq.empty()) {
+    // On stream_ and waited for: a plain cudaMemcpy from pageable memory may return before its DMA
+    // lands, and stream_ (non-blocking) would not wait for it.
+    LLMC_CUDA_CHECK(cudaMemcpyAsync(invFreq_.get(), invFreq.data(), invFreq.size() * 4, cudaMemcpyHostToDevice, stream_.get()));
+    LLMC_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+  }
 
   auto get = [&](const std::string& name) { return lib_->get(name); };
   prepared_.clear();
