@@ -11,6 +11,7 @@
 #   2. `ctest -L gpu` over the carried test binaries (kernels vs float64, CudaBackend end to end),
 #      plus the `cuda` label (NVRTC codegen);
 #   3. llmc-gpu-check: read bandwidth, cuBLASLt bf16 GEMM rate, GEMV at 7B shapes (% of bandwidth);
+#   3b. compute-sanitizer memcheck/racecheck on small cases (SANITIZE=0 skips);
 #   4. when .gpu/engines/*.engine exist (built here with `llmc build --gpu-arch ...`) and .gpu/bin/llmc
 #      does: `llmc bench --device cuda` on each, and `llmc run` on stories260K.engine;
 #   5. a summary table, printed last.
@@ -90,6 +91,18 @@ for x in gpu_kernels gpu_backend; do
 done
 
 step gpu-check "$G/bin/llmc-gpu-check" --json "$OUT/gpu-check.json" "${QUICK_FLAG[@]}"
+
+# compute-sanitizer (memcheck, then racecheck) on small cases: out-of-bounds accesses and shared-
+# memory races that a numeric check can miss. SANITIZE=0 skips it (it is slow: ~10-100x).
+if [[ "${SANITIZE:-1}" != 0 ]] && command -v compute-sanitizer >/dev/null; then
+  SMALL='*GpuKernels.*:*DecodeTest*/2:*PrefillTest*/2:*PrefillTest*/4:*GpuAttention.RopeKvWrite*:*GemvTest*/7'
+  step memcheck timeout 600 compute-sanitizer --tool memcheck --error-exitcode 9 \
+    "$G/bin/llmc_gpu_kernel_tests" "--gtest_filter=$SMALL"
+  step memcheck-backend timeout 600 compute-sanitizer --tool memcheck --error-exitcode 9 \
+    "$G/bin/llmc_gpu_backend_tests" "--gtest_filter=*f32_fused_aliasing*:*CopyBlock*"
+  step racecheck timeout 600 compute-sanitizer --tool racecheck --error-exitcode 9 \
+    "$G/bin/llmc_gpu_kernel_tests" "--gtest_filter=*DecodeTest*/2:*PrefillTest*/2:*NormTest*/1"
+fi
 
 if [[ -x "$G/bin/llmc" ]] && compgen -G "$G/engines/*.engine" >/dev/null; then
   for e in "$G"/engines/*.engine; do
