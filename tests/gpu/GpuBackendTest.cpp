@@ -59,7 +59,7 @@ struct Loaded {
   std::unique_ptr<Backend> backend;
 };
 
-Loaded load(const std::string& path, const BackendOptions& opts, bool graphs = true) {
+Loaded load(const std::string& path, const BackendOptions& opts, bool graphs = true, bool pdl = true) {
   Loaded l;
   auto e = Engine::load(path);
   EXPECT_TRUE(e.ok()) << e.status().message();
@@ -70,6 +70,7 @@ Loaded load(const std::string& path, const BackendOptions& opts, bool graphs = t
   if (!b.ok()) return l;
   l.backend = std::move(b).value();
   static_cast<cuda::CudaBackend*>(l.backend.get())->setGraphsEnabled(graphs);
+  static_cast<cuda::CudaBackend*>(l.backend.get())->setPdlEnabled(pdl);
   const Status s = l.backend->prepare(*l.engine, opts);
   EXPECT_TRUE(s.ok()) << s.message();
   if (!s.ok()) l.backend.reset();
@@ -217,6 +218,43 @@ TEST(GpuBackend, GraphsMatchDirectLaunches) {
     ASSERT_OK(withGraphs.backend->forward(batch, &a));
     ASSERT_OK(direct.backend->forward(batch, &b));
     ASSERT_EQ(a, b) << "position " << pos;
+  }
+  std::filesystem::remove(path);
+}
+
+// Programmatic dependent launch (sm_90+) changes only when kernels start, never what they compute:
+// a kernel that read its predecessor's output before griddepcontrol.wait would show up here.
+TEST(GpuBackend, PdlMatchesPlainLaunches) {
+  LLMC_REQUIRE_GPU();
+  test::TinyLlamaConfig c;
+  c.fused = true;
+  c.dtype = engine::DType::kBF16;
+  c.hidden = 256;
+  c.headDim = 64;
+  c.heads = 4;
+  c.kvHeads = 2;
+  c.inter = 344;
+  const test::TinyLlama model = test::makeTinyLlama(c);
+  const std::string path = tempPath("pdl.engine");
+  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+  Loaded pdl = load(path, smallOptions(), true, true), plain = load(path, smallOptions(), true, false);
+  ASSERT_TRUE(pdl.backend && plain.backend);
+  std::printf("PDL %s on this device\n", static_cast<cuda::CudaBackend*>(pdl.backend.get())->pdlEnabled() ? "enabled" : "not available");
+  std::mt19937 rng(12);
+  const std::vector<int32_t> toks = randomTokens(rng, 60, c.vocab);
+  StepBatch batch;
+  std::vector<float> a, b;
+  batch.tokens.assign(toks.begin(), toks.begin() + 20);
+  batch.sequences = {SequenceSlice{0, 20, 0, blocks(0, 4)}};
+  ASSERT_OK(pdl.backend->forward(batch, &a));
+  ASSERT_OK(plain.backend->forward(batch, &b));
+  ASSERT_EQ(a, b) << "prefill";
+  for (int pos = 20; pos < 60; ++pos) {
+    batch.tokens = {toks[pos]};
+    batch.sequences = {SequenceSlice{0, 1, pos, blocks(0, 4)}};
+    ASSERT_OK(pdl.backend->forward(batch, &a));
+    ASSERT_OK(plain.backend->forward(batch, &b));
+    ASSERT_EQ(a, b) << "decode at " << pos;
   }
   std::filesystem::remove(path);
 }

@@ -220,6 +220,7 @@ __device__ __forceinline__ void attnDecodeBody(
       const int* __restrict__ blockTables, int maxBlocks, const int* __restrict__ seqLens,       \
       int numHeads, int numKvHeads, float scale, int window, float* __restrict__ partM,          \
       float* __restrict__ partL, float* __restrict__ partAcc) {                                  \
+    ::llmc::pdlEnter();                                                                 \
     ::llmc::attnDecodeBody<KV, HD, G>(q, qStride, cache, blockSize, blockTables, maxBlocks,      \
                                       seqLens, numHeads, numKvHeads, scale, window, partM,       \
                                       partL, partAcc);                                           \
@@ -231,6 +232,7 @@ extern "C" __global__ void __launch_bounds__(128)
     llmc_attn_combine(const float* __restrict__ partM, const float* __restrict__ partL,
                       const float* __restrict__ partAcc, int nsplit, int hd, float* __restrict__ out,
                       int oStride) {
+  ::llmc::pdlEnter();
   const int h = blockIdx.x, seq = blockIdx.y, nh = gridDim.x;
   const ::llmc::u64 base = ((::llmc::u64)seq * nh + h) * nsplit;
   float mm = LLMC_NEG_INF;

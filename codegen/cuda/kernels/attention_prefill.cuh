@@ -221,6 +221,7 @@ __device__ __forceinline__ void attnPrefillBody(
       const int* __restrict__ blockTables, int maxBlocks, const int* __restrict__ tiles,            \
       int numHeads, int numKvHeads, float scale, int window, float* __restrict__ out,               \
       int oStride) {                                                                                \
+    ::llmc::pdlEnter();                                                                 \
     ::llmc::attnPrefillBody<KV, HD>(q, qStride, cache, blockSize, blockTables, maxBlocks, tiles,    \
                                     numHeads, numKvHeads, scale, window, out, oStride);             \
   }

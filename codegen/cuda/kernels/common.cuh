@@ -111,6 +111,29 @@ __device__ __forceinline__ float warpMax(float v) {
   return v;
 }
 
+// Programmatic dependent launch (sm_90+; no-ops elsewhere and when the launch did not ask for it).
+// The backend launches every kernel with the programmatic-serialization attribute, so a kernel may
+// start while its predecessor is still finishing. gridWait() blocks until the predecessor grid has
+// completed and its writes are visible: every kernel calls it before it reads an activation or
+// writes anything (GEMV first issues its weight loads, which depend on no kernel). Since every
+// kernel waits, "the previous kernel is complete" implies the same of all earlier ones.
+// launchDependents() lets the next kernel's blocks be scheduled once all of this grid's blocks
+// have started, so its prologue overlaps our tail.
+__device__ __forceinline__ void gridWait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void launchDependents() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" :::);
+#endif
+}
+__device__ __forceinline__ void pdlEnter() {
+  gridWait();
+  launchDependents();
+}
+
 // Sum over the block; `scratch` holds >= 32 floats of shared memory. Every thread gets the sum.
 // Ends with a barrier so the scratch may be reused right after.
 __device__ __forceinline__ float blockSum(float v, float* scratch) {

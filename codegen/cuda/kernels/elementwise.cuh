@@ -44,16 +44,19 @@ __device__ __forceinline__ void castBody(const float* __restrict__ in, W* __rest
 #define LLMC_DEFINE_EMBEDDING(NAME, W)                                                         \
   extern "C" __global__ void NAME(const int* __restrict__ ids, const W* __restrict__ table,    \
                                   float* __restrict__ out, int h, float scale) {               \
+    ::llmc::pdlEnter();                                                                 \
     ::llmc::embeddingBody<W>(ids, table, out, h, scale);                                       \
   }
 #define LLMC_DEFINE_POSITION_EMBEDDING(NAME, W)                                                \
   extern "C" __global__ void NAME(const float* x, const int* __restrict__ pos,                 \
                                   const W* __restrict__ table, float* out, int h) {            \
+    ::llmc::pdlEnter();                                                                 \
     ::llmc::positionEmbeddingBody<W>(x, pos, table, out, h);                                   \
   }
 #define LLMC_DEFINE_CAST(NAME, W)                                                              \
   extern "C" __global__ void NAME(const float* __restrict__ in, W* __restrict__ out,           \
                                   ::llmc::u64 n) {                                             \
+    ::llmc::pdlEnter();                                                                 \
     ::llmc::castBody<W>(in, out, n);                                                           \
   }
 
@@ -68,20 +71,25 @@ LLMC_DEFINE_CAST(llmc_cast_bf16, ::llmc::bf16)
 
 // Unary activations over n elements (out may alias in).
 extern "C" __global__ void llmc_silu(const float* in, float* out, ::llmc::u64 n) {
+  ::llmc::pdlEnter();
   LLMC_GRID_STRIDE(i, n) out[i] = ::llmc::siluf(in[i]);
 }
 extern "C" __global__ void llmc_gelu(const float* in, float* out, ::llmc::u64 n) {
+  ::llmc::pdlEnter();
   LLMC_GRID_STRIDE(i, n) out[i] = ::llmc::geluErf(in[i]);
 }
 extern "C" __global__ void llmc_gelu_tanh(const float* in, float* out, ::llmc::u64 n) {
+  ::llmc::pdlEnter();
   LLMC_GRID_STRIDE(i, n) out[i] = ::llmc::geluTanh(in[i]);
 }
 
 // Binary elementwise over n elements (out may alias a or b).
 extern "C" __global__ void llmc_add(const float* a, const float* b, float* out, ::llmc::u64 n) {
+  ::llmc::pdlEnter();
   LLMC_GRID_STRIDE(i, n) out[i] = a[i] + b[i];
 }
 extern "C" __global__ void llmc_mul(const float* a, const float* b, float* out, ::llmc::u64 n) {
+  ::llmc::pdlEnter();
   LLMC_GRID_STRIDE(i, n) out[i] = a[i] * b[i];
 }
 
@@ -90,6 +98,7 @@ extern "C" __global__ void llmc_mul(const float* a, const float* b, float* out, 
 #define LLMC_DEFINE_GLU(NAME, ACT)                                                             \
   extern "C" __global__ void NAME(const float* __restrict__ gu, float* __restrict__ out,       \
                                   int t, int inner) {                                          \
+    ::llmc::pdlEnter();                                                                 \
     LLMC_GRID_STRIDE(i, (::llmc::u64)t * inner) {                                              \
       const ::llmc::u64 row = i / inner, col = i % inner;                                      \
       const float* g = gu + row * 2 * inner;                                                   \
@@ -103,6 +112,7 @@ LLMC_DEFINE_GLU(llmc_glu_gelu_tanh, ::llmc::geluTanh)
 // out[t, c] = in[t, col0 + c] for t < rows, c < width; in has `inStride` columns (llm.split).
 extern "C" __global__ void llmc_copy_cols(const float* __restrict__ in, int inStride, int col0,
                                           float* __restrict__ out, int rows, int width) {
+  ::llmc::pdlEnter();
   LLMC_GRID_STRIDE(i, (::llmc::u64)rows * width) {
     const ::llmc::u64 r = i / width, c = i % width;
     out[i] = in[r * inStride + col0 + c];
@@ -112,6 +122,7 @@ extern "C" __global__ void llmc_copy_cols(const float* __restrict__ in, int inSt
 // out[i, :] = in[rowIds[i], :] for i < n (llm.last_token: one row per sequence).
 extern "C" __global__ void llmc_gather_rows(const float* __restrict__ in, const int* __restrict__ rowIds,
                                             float* __restrict__ out, int n, int width) {
+  ::llmc::pdlEnter();
   LLMC_GRID_STRIDE(i, (::llmc::u64)n * width) {
     const ::llmc::u64 r = i / width, c = i % width;
     out[i] = in[(::llmc::u64)rowIds[r] * width + c];
@@ -122,6 +133,7 @@ extern "C" __global__ void llmc_gather_rows(const float* __restrict__ in, const 
 // Launch: grid rows, block 1024 (any multiple of 32 up to 1024).
 extern "C" __global__ void __launch_bounds__(1024)
     llmc_argmax(const float* __restrict__ logits, int vocab, int* __restrict__ out) {
+  ::llmc::pdlEnter();
   __shared__ float bestV[32];
   __shared__ int bestI[32];
   const float* row = logits + (::llmc::u64)blockIdx.x * vocab;

@@ -47,30 +47,45 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
                                          int n) {
   const int row = blockIdx.x * kGemvWarps + (threadIdx.x >> 5);
   const int lane = threadIdx.x & 31;
-  if (row >= n) return;  // the whole warp leaves together: no shuffle below misses a lane
-  const W* __restrict__ wr = w + (u64)row * K;
+  const bool active = row < n;
+  const W* __restrict__ wr = w + (u64)(active ? row : 0) * K;
+
+  constexpr int E = Vec16<W>::kElems;
+  constexpr int kChunks = K / E;
+  constexpr int kFull = kChunks / 32;  // chunks every lane reads
+  constexpr int kRem = kChunks % 32;   // lanes [0, kRem) read one more
+  // The vector path needs 16-byte aligned weight rows (the engine stores every tensor 4096-aligned
+  // and the backend keeps that, so K % E == 0 suffices) and x rows (the backend's arena layout
+  // keeps every value 16-byte aligned, so K % 4 == 0 suffices; checked anyway).
+  const bool vectorOk = K % E == 0 && K % 4 == 0 && (reinterpret_cast<u64>(x) & 15) == 0;
+
+  // The first kGemvUnroll weight chunks are requested before waiting for the previous kernel
+  // (programmatic dependent launch): weights depend on no kernel, so the start of this GEMV's
+  // weight stream overlaps the previous kernel's tail.
+  uint4 wv[kGemvUnroll];
+  if (vectorOk && active) {
+#pragma unroll
+    for (int u = 0; u < kGemvUnroll; ++u)
+      if (u < kFull) wv[u] = loadStream16(wr + (u * 32 + lane) * E);
+  }
+  gridWait();
+  launchDependents();
+  if (!active) return;  // the whole warp leaves together: no shuffle below misses a lane
 
   float acc[M];
 #pragma unroll
   for (int m = 0; m < M; ++m) acc[m] = 0.f;
 
-  constexpr int E = Vec16<W>::kElems;
-  // The vector path needs 16-byte aligned weight rows (the engine stores every tensor 4096-aligned
-  // and the backend keeps that, so K % E == 0 suffices) and x rows (the backend's arena layout
-  // keeps every value 16-byte aligned, so K % 4 == 0 suffices; checked anyway).
-  const bool vectorOk = K % E == 0 && K % 4 == 0 && (reinterpret_cast<u64>(x) & 15) == 0;
   if (vectorOk) {
-    constexpr int kChunks = K / E;
-    constexpr int kFull = kChunks / 32;  // chunks every lane reads
-    constexpr int kRem = kChunks % 32;   // lanes [0, kRem) read one more
     // Not unrolled: one body of kGemvUnroll loads already keeps enough bytes in flight, and a
     // fully unrolled K=11008 x M=8 body makes NVRTC take seconds per kernel (docs/cuda.md).
 #pragma unroll 1
     for (int c0 = 0; c0 < kFull; c0 += kGemvUnroll) {
-      uint4 wv[kGemvUnroll];
+      if (c0 > 0) {
 #pragma unroll
-      for (int u = 0; u < kGemvUnroll; ++u)
-        if (c0 + u < kFull) wv[u] = loadStream16(wr + ((c0 + u) * 32 + lane) * E);
+        for (int u = 0; u < kGemvUnroll; ++u)
+          if (c0 + u < kFull) wv[u] = loadStream16(wr + ((c0 + u) * 32 + lane) * E);
+      }
 #pragma unroll
       for (int u = 0; u < kGemvUnroll; ++u) {
         if (c0 + u < kFull) {

@@ -94,6 +94,7 @@ __device__ __forceinline__ void layerNormBody(const float* __restrict__ x, const
   extern "C" __global__ void __launch_bounds__(::llmc::kNormThreads)                      \
       NAME(const float* __restrict__ x, const W* __restrict__ w, float* __restrict__ y,   \
            float eps, int unitOffset) {                                                   \
+    ::llmc::pdlEnter();                                                                 \
     ::llmc::rmsNormBody<W, H>(x, nullptr, w, nullptr, y, eps, unitOffset);                \
   }
 
@@ -103,6 +104,7 @@ __device__ __forceinline__ void layerNormBody(const float* __restrict__ x, const
   extern "C" __global__ void __launch_bounds__(::llmc::kNormThreads)                        \
       NAME(const float* x, const float* residual, const W* __restrict__ w, float* sum,      \
            float* __restrict__ y, float eps, int unitOffset) {                              \
+    ::llmc::pdlEnter();                                                                 \
     ::llmc::rmsNormBody<W, H>(x, residual, w, sum, y, eps, unitOffset);                     \
   }
 
@@ -111,5 +113,6 @@ __device__ __forceinline__ void layerNormBody(const float* __restrict__ x, const
   extern "C" __global__ void __launch_bounds__(::llmc::kNormThreads)                         \
       NAME(const float* __restrict__ x, const W* __restrict__ w, const W* __restrict__ b,    \
            float* __restrict__ y, float eps) {                                               \
+    ::llmc::pdlEnter();                                                                 \
     ::llmc::layerNormBody<W, H>(x, w, b, y, eps);                                            \
   }

@@ -9,18 +9,32 @@
 // Rotation of a pair (a, b) at angle θ = pos * inv_freq[i]: (a cos θ - b sin θ, b cos θ + a sin θ).
 // Pairs: HF rotate-half layout (interleaved = 0): (i, i + rot/2); GPT-J layout: (2i, 2i + 1).
 // Dimensions past rotary_dim pass through. θ is computed in f32 as pos * inv_freq, like HF does,
-// and sincosf is the accurate one (no fast math): positions reach 10^5 and the argument must not
-// lose its low bits.
+// then reduced by 2π in double (sincosAngle): positions reach 10^5 and the argument must not lose
+// its low bits.
 #pragma once
 
 #include "common.cuh"
 
 namespace llmc {
 
+// sin and cos of an f32 angle of any size up to ~10^7 with ~1e-6 absolute error, and no local
+// memory: the reduction by 2 pi is done in double (two fma with a split 2 pi; the f32 angle is exact
+// in double), then the hardware sin/cos of the reduced |r| <= pi (MUFU, ~5e-7 absolute). sincosf
+// would be as accurate but carries a Payne-Hanek slow path (|x| > 105615) that costs a stack frame.
+__device__ __forceinline__ void sincosAngle(float angle, float* s, float* c) {
+  const double a = (double)angle;
+  const double k = rint(a * 0.15915494309189535);                  // 1 / (2 pi)
+  double r = fma(-k, 6.283185307179586, a);                         // 2 pi, high part
+  r = fma(-k, 2.4492935982947064e-16, r);                           // 2 pi, low part
+  const float rf = (float)r;
+  *s = __sinf(rf);
+  *c = __cosf(rf);
+}
+
 // Rotates pair `i` (i < rot/2) of one head in place: v points at the head's first element.
 __device__ __forceinline__ void ropePair(float& a, float& b, int pos, float invFreq) {
   float s, c;
-  sincosf((float)pos * invFreq, &s, &c);
+  sincosAngle((float)pos * invFreq, &s, &c);  // the f32 product, as HF computes the angle
   const float ra = a * c - b * s;
   const float rb = b * c + a * s;
   a = ra;
@@ -50,6 +64,7 @@ __device__ __forceinline__ void pairIndex(int i, int rot, int interleaved, int* 
 extern "C" __global__ void llmc_rope(const float* in, float* out, const int* __restrict__ positions,
                                      const float* __restrict__ invFreq, int heads, int hd, int rot,
                                      int interleaved) {
+  ::llmc::pdlEnter();
   const int t = blockIdx.x;
   const int pos = positions[t];
   const ::llmc::u64 row = (::llmc::u64)t * heads * hd;
@@ -129,6 +144,7 @@ __device__ __forceinline__ void ropeKvWriteBody(
       const int* __restrict__ slots, KV* __restrict__ cache, int blockSize, int numHeads,          \
       int numKvHeads, int rot, const float* __restrict__ invFreq, int interleaved,                 \
       float* __restrict__ qOut) {                                                                  \
+    ::llmc::pdlEnter();                                                                 \
     ::llmc::ropeKvWriteBody<KV, HD>(q, qStride, k, kStride, v, vStride, positions, slots, cache,   \
                                     blockSize, numHeads, numKvHeads, rot, invFreq, interleaved,    \
                                     qOut);                                                         \

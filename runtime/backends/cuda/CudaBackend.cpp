@@ -59,6 +59,8 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   LLMC_CUDA_CHECK(cudaDeviceGetAttribute(&smCount_, cudaDevAttrMultiProcessorCount, device_));
   LLMC_CUDA_CHECK(cudaDeviceGetAttribute(&smemOptin_, cudaDevAttrMaxSharedMemoryPerBlockOptin, device_));
   cc_ = 10 * major + minor;
+  const char* pdlEnv = std::getenv("LLMC_CUDA_PDL");
+  pdl_ = pdlAllowed_ && cc_ >= 90 && !(pdlEnv && std::string(pdlEnv) == "0");
   LLMC_ASSIGN_OR_RETURN(stream_, createStream());
   LLMC_ASSIGN_OR_RETURN(lib_, KernelLibrary::load(engine.file(), cc_));
 
@@ -485,7 +487,15 @@ Status CudaBackend::runDecodeGraph(const StepShape& shape) {
   if (!enq.ok() || inst != cudaSuccess) {
     cudaGetLastError();
     if (!enq.ok()) return enq;
-    // Capture is an optimisation: without it the same launches run one by one.
+    // Capture is an optimisation. Should programmatic launches be what the capture refused, try
+    // once more without them (graphs are worth more); else run without graphs.
+    if (pdl_) {
+      pdl_ = false;
+      decodeRuns_.clear();
+      if (options_.verbose)
+        std::fprintf(stderr, "cuda backend: decode graph capture failed (%s); retrying without PDL\n", cudaGetErrorString(inst));
+      return enqueueProgram(shape);
+    }
     graphs_ = false;
     if (options_.verbose)
       std::fprintf(stderr, "cuda backend: decode graph capture failed (%s); launching kernels directly\n", cudaGetErrorString(inst));

@@ -49,6 +49,8 @@ class CudaBackend : public Backend {
   uint64_t weightBytes() const { return weights_.bytes(); }
   bool graphsEnabled() const { return graphs_; }
   void setGraphsEnabled(bool on) { graphs_ = on; }
+  bool pdlEnabled() const { return pdl_; }
+  void setPdlEnabled(bool on) { pdlAllowed_ = on; pdl_ = pdl_ && on; }
 
  private:
   // Everything a step needs at run time, resolved once in prepare().
@@ -133,15 +135,38 @@ class CudaBackend : public Backend {
   int64_t kvBlocks_ = 0;
 
   bool graphs_ = true;
+  bool pdl_ = false;  // programmatic dependent launch (sm_90+; LLMC_CUDA_PDL=0 disables)
+  bool pdlAllowed_ = true;
   std::map<int, GraphExec> decodeGraphs_;  // by batch size
   std::map<int, int> decodeRuns_;          // eager runs per batch size before capture
 };
 
 // Launches `k` on the backend's stream with `args` (copied: each must have exactly the type of
 // the kernel's parameter, see the LLMC_DEFINE_* macros in codegen/cuda/kernels).
+// With pdl_ the launch carries the programmatic-serialization attribute: the kernel may start
+// while its predecessor finishes, and waits for it with griddepcontrol.wait (common.cuh). Should
+// the runtime refuse the attribute, PDL is switched off and the launch repeated without it.
 template <typename... Args>
 Status CudaBackend::launch(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, const char* what, Args... args) {
   void* argv[] = {static_cast<void*>(&args)...};
+  if (pdl_) {
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t cfg{};
+    cfg.gridDim = grid;
+    cfg.blockDim = block;
+    cfg.dynamicSmemBytes = smem;
+    cfg.stream = stream_.get();
+    cfg.attrs = attr;
+    cfg.numAttrs = 1;
+    const cudaError_t e = cudaLaunchKernelExC(&cfg, reinterpret_cast<const void*>(k), argv);
+    if (e == cudaSuccess) return Status::Ok();
+    if (e == cudaErrorStreamCaptureInvalidated || e == cudaErrorStreamCaptureUnsupported)
+      return cudaStatus(e, std::string("launching ") + what);
+    cudaGetLastError();
+    pdl_ = false;
+  }
   const cudaError_t e = cudaLaunchKernel(reinterpret_cast<const void*>(k), grid, block, argv, smem, stream_.get());
   return cudaStatus(e, std::string("launching ") + what);
 }
