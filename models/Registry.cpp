@@ -14,10 +14,14 @@ namespace llmc::models {
 // Defined in models/<family>/*.cpp.
 const ModelFamily &llamaFamily();
 const ModelFamily &gpt2Family();
+const ModelFamily &gemmaFamily();
+const ModelFamily &phi3Family();
 
 static const ModelFamily *const kFamilies[] = {
     &llamaFamily(),
     &gpt2Family(),
+    &gemmaFamily(),
+    &phi3Family(),
 };
 
 const ModelFamily *findFamilyForModelType(const std::string &modelType) {

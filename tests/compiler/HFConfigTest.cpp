@@ -117,7 +117,7 @@ TEST(HFConfig, UnsupportedArchitecture) {
   json j = llamaConfig();
   j["model_type"] = "gpt_neox";
   j["architectures"] = {"GPTNeoXForCausalLM"};
-  expectError(j, StatusCode::kUnsupported, {"gpt_neox", "not supported", "llama, mistral, qwen2"});
+  expectError(j, StatusCode::kUnsupported, {"gpt_neox", "not supported", "llama, mistral, phi3, qwen2"});
   j = llamaConfig();
   j["architectures"] = {"LlamaForSequenceClassification"};
   expectError(j, StatusCode::kUnsupported, {"LlamaForSequenceClassification"});

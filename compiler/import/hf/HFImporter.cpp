@@ -12,6 +12,7 @@
 #include "llmc/Compiler/Import/HF/HFConfig.h"
 #include "llmc/Dialect/LLM/IR/LLMDialect.h"
 #include "llmc/Dialect/LLM/IR/LLMOps.h"
+#include "llmc/runtime/HalfFloat.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -59,6 +60,7 @@ class ModuleBuilder {
   StatusOr<Value> linear(Value x, const std::string &w, const std::string &bias, int64_t n,
                          int64_t k);
   Value activation(Value x);
+  float embeddingScale() const;
   Status layer(int64_t i, Value &x);
 
   const ImportInputs &in_;
@@ -151,6 +153,21 @@ StatusOr<Value> ModuleBuilder::linear(Value x, const std::string &w, const std::
   return Value(b_.create<llm::LinearOp>(loc_, outType, x, wref, bref));
 }
 
+float ModuleBuilder::embeddingScale() const {
+  const float scale = static_cast<float>(spec_.embeddingScale);
+  if (!spec_.embeddingScaleInWeightDtype)
+    return scale;
+  // The model multiplies by the scale in its own dtype (HF: `normalizer.to(weight.dtype)`).
+  switch (in_.dtype) {
+  case engine::DType::kBF16:
+    return bf16ToFloat(floatToBf16(scale));
+  case engine::DType::kF16:
+    return f16ToFloat(floatToF16(scale));
+  default:
+    return scale;
+  }
+}
+
 Value ModuleBuilder::activation(Value x) {
   if (spec_.mlpActivation == "silu")
     return b_.create<llm::SiluOp>(loc_, x.getType(), x);
@@ -236,7 +253,7 @@ StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> ModuleBuilder::build() {
   const models::TensorNameTable &names = spec_.names;
   LLMC_ASSIGN_OR_RETURN(FlatSymbolRefAttr embed, weight(names.embedTokens, {vocab, h}));
   Value x = b_.create<llm::EmbeddingOp>(loc_, act(h), body->getArgument(0), embed,
-                                        b_.getF32FloatAttr(static_cast<float>(spec_.embeddingScale)));
+                                        b_.getF32FloatAttr(embeddingScale()));
   if (!names.positionEmbedding.empty()) {
     LLMC_ASSIGN_OR_RETURN(FlatSymbolRefAttr pos,
                           weight(names.positionEmbedding, {cfg_.maxPositionEmbeddings, h}));

@@ -55,6 +55,9 @@ struct ArchitectureSpec {
   bool gatedMlp = true;                 // down(act(gate(x)) * up(x)); false: down(act(up(x)))
   std::string mlpActivation = "silu";   // "silu", "gelu", "gelu_tanh"
   double embeddingScale = 1.0;          // Gemma scales embeddings by sqrt(hidden)
+  // Round embeddingScale to the engine's weight dtype (f16/bf16) as the model computes it in
+  // its own dtype (HF Gemma: sqrt(3072) = 55.4256 is 55.5 in bf16).
+  bool embeddingScaleInWeightDtype = false;
   bool interleavedRope = false;         // HF rotate-half = false
   bool rope = true;                     // false: no rotary embedding (learned positions instead)
   // The checkpoint stores linear weights as [K, N] (GPT-2's Conv1D) instead of nn.Linear's
