@@ -59,6 +59,8 @@ StatusOr<WrittenEngine> writeEngine(const std::string &path, const EngineContent
   if (c.tokenizerConfigJson)
     LLMC_RETURN_IF_ERROR(
         prefix(writer.addSection(engine::kSectionTokenizerConfig, *c.tokenizerConfigJson)));
+  for (const auto &[name, bytes] : c.extraSections)
+    LLMC_RETURN_IF_ERROR(prefix(writer.addSection(name, bytes)));
 
   uint64_t tensorBytes = 0;
   for (const std::string &sym : plan.emitted)

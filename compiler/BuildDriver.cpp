@@ -14,6 +14,7 @@
 
 #include "llmc/Codegen/EngineWriter.h"
 #include "llmc/Codegen/ProgramEmitter.h"
+#include "llmc/Compiler/GpuKernels.h"
 #include "llmc/Compiler/IRDumper.h"
 #include "llmc/Compiler/Import/HF/HFConfig.h"
 #include "llmc/Compiler/Import/HF/HFImporter.h"
@@ -297,6 +298,7 @@ Status buildEngine(const BuildOptions &opt, BuildSummary *summary) {
     log("no tokenizer.json: the engine will work on token ids only");
   contents.program = emitted.program;
   contents.weights = &emitted.weights;
+  LLMC_RETURN_IF_ERROR(addGpuKernels(opt, contents, log));
   LLMC_ASSIGN_OR_RETURN(codegen::WrittenEngine written,
                         codegen::writeEngine(opt.outputPath, contents, *weights));
   log("wrote " + opt.outputPath + " (" + std::to_string(written.fileBytes) + " bytes)");

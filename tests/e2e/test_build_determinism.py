@@ -45,3 +45,27 @@ def test_bench_reports_speed_against_the_device_limits():
     assert out["decode_tokens_per_s"] > 0 and out["ttft_ms"] > 0
     # SOL bookkeeping: pct_of_sol is decode speed over the bandwidth-bound speed, in percent.
     assert abs(out["pct_of_sol"] - 100 * out["decode_tokens_per_s"] / out["sol_tokens_per_s"]) < 1e-6 * 100 + 1e-3
+
+
+def test_engine_carries_kernels_for_every_default_arch():
+    if not os.path.exists("/usr/local/cuda/lib64"):
+        import pytest
+        pytest.skip("no CUDA toolkit on this machine: engines are built without GPU kernels")
+    engine = build(need_shared(STORIES), os.path.join(workdir("det"), "kernels.engine"))
+    info = json.loads(llmc("inspect", engine, "--json").stdout)
+    assert set(info["kernels"]) == {"sm_80", "sm_86", "sm_89", "sm_90", "ptx"}
+    cpu_only = build(need_shared(STORIES), os.path.join(workdir("det"), "cpu-only.engine"), "--gpu-arch", "none")
+    assert json.loads(llmc("inspect", cpu_only, "--json").stdout)["kernels"] == {}
+    # The CPU-only engine still runs and agrees with the full one.
+    a = json.loads(llmc("run", engine, "--device", "cpu", "--prompt-ids", "1,403", "-n", 8, "--temperature", 0, "--json").stdout)
+    b = json.loads(llmc("run", cpu_only, "--device", "cpu", "--prompt-ids", "1,403", "-n", 8, "--temperature", 0, "--json").stdout)
+    assert a["ids"] == b["ids"]
+
+
+def test_unknown_gpu_arch_is_rejected_before_writing():
+    out = os.path.join(workdir("det"), "bad-arch.engine")
+    proc = llmc("build", need_shared(STORIES), "-o", out, "--gpu-arch", "sm_52", check=False)
+    if not os.path.exists("/usr/local/cuda/lib64"):
+        assert proc.returncode == 2
+        return
+    assert proc.returncode == 2 and "sm_52" in proc.stderr and not os.path.exists(out)

@@ -30,6 +30,8 @@ struct EngineContents {
   const WeightPlan *weights = nullptr;
   std::optional<std::string> tokenizerJson;        // verbatim
   std::optional<std::string> tokenizerConfigJson;  // verbatim
+  // Further sections written as given, in order (the CUDA kernels: "kernels.sm_90", ...).
+  std::vector<std::pair<std::string, std::string>> extraSections;
 };
 
 struct WrittenEngine {
