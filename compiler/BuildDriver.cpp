@@ -19,6 +19,7 @@
 #include "llmc/Compiler/Import/HF/HFConfig.h"
 #include "llmc/Compiler/Import/HF/HFImporter.h"
 #include "llmc/Compiler/Import/HF/WeightSource.h"
+#include "llmc/Compiler/Import/ONNX/OnnxBuild.h"
 #include "llmc/Models/ModelFamily.h"
 #include "llmc/Passes/Passes.h"
 
@@ -196,9 +197,7 @@ Status buildEngine(const BuildOptions &opt, BuildSummary *summary) {
     return NotFound(opt.inputPath + ": no such file or directory");
   if (!S_ISDIR(st.st_mode)) {
     if (endsWith(opt.inputPath, ".onnx"))
-      return Unsupported(opt.inputPath +
-                         ": ONNX import is not supported yet; build from a HuggingFace folder "
-                         "(config.json + model.safetensors)");
+      return buildOnnxEngine(opt, summary);  // compiler/import/onnx/OnnxBuild.cpp
     return InvalidArgument(opt.inputPath +
                            ": not a model folder (expected config.json + model.safetensors)");
   }

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "llmc/Passes/Passes.h"
+#include "llmc/Passes/Raising/Raising.h"
 
 #include "llmc/Dialect/LLM/IR/LLMDialect.h"
 
@@ -38,6 +39,7 @@ void llmc::registerAllPasses() {
       "The llmc default pipeline (what `llmc build` runs): canonicalize, cse, fusions, "
       "plan-memory",
       [](OpPassManager &pm) { buildDefaultPipeline(pm); });
+  registerRaisingPipelines();  // llmc-raise-onnx, llmc-onnx (owner: onnx)
 }
 
 void llmc::registerLLMDialect(DialectRegistry &registry) {

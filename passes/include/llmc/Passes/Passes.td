@@ -99,4 +99,7 @@ def PlanMemory : Pass<"llmc-plan-memory", "mlir::func::FuncOp"> {
   }];
 }
 
+// ONNX raising passes (owner: onnx).
+include "llmc/Passes/Raising/RaisingPasses.td"
+
 #endif // LLMC_PASSES_PASSES_TD

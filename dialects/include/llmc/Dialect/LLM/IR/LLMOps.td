@@ -11,6 +11,7 @@
 
 include "llmc/Dialect/LLM/IR/LLMBase.td"
 include "llmc/Dialect/LLM/IR/LLMWeightOps.td"
+include "llmc/Dialect/LLM/IR/LLMGenericOps.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/SymbolInterfaces.td"

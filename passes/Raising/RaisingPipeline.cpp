@@ -1,0 +1,45 @@
+//===- RaisingPipeline.cpp - the ONNX raising pipeline ---------------------===//
+//
+// Owner: onnx. Order matters: norms and linears first (their outputs become the [T, W] bases
+// the view checks need), then attention (sdpa, then rope on the head views, then attention),
+// the remaining elementwise ops, the last-token head, view cleanup and the final check.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llmc/Passes/Raising/Raising.h"
+
+#include "llmc/Passes/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+void llmc::buildOnnxRaisingPipeline(mlir::OpPassManager &pm) {
+  pm.addPass(mlir::createCanonicalizerPass());
+  pm.addPass(mlir::createCSEPass());
+  pm.addPass(createRaiseEmbedding());
+  pm.addPass(createRaiseRMSNorm());
+  pm.addPass(createRaiseLinear());
+  pm.addPass(createRaiseSdpa());
+  pm.addPass(createRaiseRope());
+  pm.addPass(createRaiseAttention());
+  pm.addPass(createRaiseElementwise());
+  pm.addPass(createRaiseLastToken());
+  pm.addPass(createCollapseViews());
+  pm.addPass(mlir::createCanonicalizerPass());
+  pm.addPass(mlir::createCSEPass());
+  pm.addPass(createCheckRaised());
+}
+
+void llmc::buildOnnxPipeline(mlir::OpPassManager &pm) {
+  buildOnnxRaisingPipeline(pm);
+  buildDefaultPipeline(pm);
+}
+
+void llmc::registerRaisingPipelines() {
+  mlir::PassPipelineRegistration<>(
+      "llmc-raise-onnx", "Raise generic llm ops (ONNX import) to the per-token form",
+      [](mlir::OpPassManager &pm) { buildOnnxRaisingPipeline(pm); });
+  mlir::PassPipelineRegistration<>(
+      "llmc-onnx", "The ONNX build pipeline: llmc-raise-onnx, then llmc-default",
+      [](mlir::OpPassManager &pm) { buildOnnxPipeline(pm); });
+}

@@ -1,0 +1,58 @@
+//===- llmc-import-onnx.cpp - print the IR the ONNX importer produces ------===//
+//
+// Owner: onnx. Thin driver for the lit tests and for looking at a model:
+//   llmc-import-onnx model.onnx            # generic llm ops, as imported
+//   llmc-import-onnx model.onnx --raise    # after the raising passes (per-token form)
+// Errors go to stderr as one line; exit 2 for bad input, 1 for internal errors.
+//
+//===----------------------------------------------------------------------===//
+#include "llmc/Compiler/Import/ONNX/OnnxImporter.h"
+#include "llmc/Passes/Passes.h"
+#include "llmc/Passes/Raising/Raising.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+#include <iostream>
+
+int main(int argc, char **argv) {
+  std::string path;
+  bool raise = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--raise") == 0)
+      raise = true;
+    else if (argv[i][0] == '-') {
+      std::cerr << "usage: llmc-import-onnx MODEL.onnx [--raise]\n";
+      return 2;
+    } else
+      path = argv[i];
+  }
+  if (path.empty()) {
+    std::cerr << "usage: llmc-import-onnx MODEL.onnx [--raise]\n";
+    return 2;
+  }
+  mlir::MLIRContext ctx(mlir::MLIRContext::Threading::DISABLED);
+  mlir::DialectRegistry registry;
+  llmc::registerLLMDialect(registry);
+  ctx.appendDialectRegistry(registry);
+  llmc::StatusOr<llmc::onnx_import::OnnxImport> imported =
+      llmc::onnx_import::importOnnxFile(ctx, path, "auto");
+  if (!imported.ok()) {
+    std::cerr << "error: " << imported.status().message() << "\n";
+    return imported.status().code() == llmc::StatusCode::kInternal ? 1 : 2;
+  }
+  mlir::ModuleOp module = *imported->module;
+  if (raise) {
+    mlir::PassManager pm(&ctx, mlir::ModuleOp::getOperationName());
+    llmc::buildOnnxRaisingPipeline(pm);
+    if (mlir::failed(pm.run(module)))
+      return 1;
+  }
+  module.print(llvm::outs());
+  llvm::outs() << "\n";
+  return 0;
+}
