@@ -259,6 +259,53 @@ TEST(GpuBackend, PdlMatchesPlainLaunches) {
   std::filesystem::remove(path);
 }
 
+// measureLimits (what `llmc bench --device cuda` reports): plausible figures, and the engine's state
+// (KV cache, arena, decode graphs) is the same afterwards: logits stay bit-identical to those of a
+// backend that never measured.
+TEST(GpuBackend, MeasureLimitsLeavesTheEngineAlone) {
+  LLMC_REQUIRE_GPU();
+  test::TinyLlamaConfig c;
+  c.fused = true;
+  c.dtype = engine::DType::kBF16;
+  c.hidden = 256;
+  c.headDim = 64;
+  c.heads = 4;
+  c.kvHeads = 2;
+  c.inter = 344;
+  const test::TinyLlama model = test::makeTinyLlama(c);
+  const std::string path = tempPath("limits.engine");
+  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+  Loaded measured = load(path, smallOptions()), plain = load(path, smallOptions());
+  ASSERT_TRUE(measured.backend && plain.backend);
+  std::mt19937 rng(31);
+  const std::vector<int32_t> toks = randomTokens(rng, 40, c.vocab);
+  StepBatch batch;
+  std::vector<float> a, b;
+  batch.tokens.assign(toks.begin(), toks.begin() + 20);
+  batch.sequences = {SequenceSlice{0, 20, 0, blocks(0, 4)}};
+  ASSERT_OK(measured.backend->forward(batch, &a));
+  ASSERT_OK(plain.backend->forward(batch, &b));
+  for (int pos = 20; pos < 40; ++pos) {
+    if (pos == 24) {  // after the decode graph of batch size 1 exists
+      auto limits = measured.backend->measureLimits();
+      ASSERT_TRUE(limits.ok()) << limits.status().message();
+      std::printf("%s: read %.0f GB/s, bf16 GEMM %.1f TFLOP/s\n", limits->deviceName.c_str(), limits->readBytesPerSec / 1e9,
+                  limits->gemmFlopsPerSec / 1e12);
+      EXPECT_FALSE(limits->deviceName.empty());
+      EXPECT_GT(limits->readBytesPerSec, 50e9);    // slower than any GPU's HBM/GDDR: L2 or timing broken
+      EXPECT_LT(limits->readBytesPerSec, 20e12);   // faster than any HBM: the reads were not done
+      EXPECT_GT(limits->gemmFlopsPerSec, 5e12);
+      EXPECT_LT(limits->gemmFlopsPerSec, 5e15);
+    }
+    batch.tokens = {toks[pos]};
+    batch.sequences = {SequenceSlice{0, 1, pos, blocks(0, 4)}};
+    ASSERT_OK(measured.backend->forward(batch, &a));
+    ASSERT_OK(plain.backend->forward(batch, &b));
+    ASSERT_EQ(a, b) << "decode at " << pos;
+  }
+  std::filesystem::remove(path);
+}
+
 // copyBlock: a sequence continued from a copy of another's blocks behaves like the original.
 TEST(GpuBackend, CopyBlockForksAPrefix) {
   LLMC_REQUIRE_GPU();

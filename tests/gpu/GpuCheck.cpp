@@ -11,9 +11,10 @@
 //    of the measured read bandwidth; then a whole 7B decode token's worth of GEMVs (32 layers of
 //    distinct weights + lm_head) as one graph: the GEMV-only tokens/s ceiling.
 // Every time is the median of repeated runs timed with CUDA events after a warm-up (METHOD.md).
+// Steps 1 and 2 are runtime/backends/cuda/DeviceLimits.* (what `llmc bench --device cuda` reports),
+// with the measure.cuh kernels of the bundle compiled here.
 // Exit code 0 when everything ran; the numbers are for docs/perf.md, not pass/fail.
 #include <cuda_runtime.h>
-#include <nvrtc.h>
 
 #include <algorithm>
 #include <cmath>
@@ -27,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "CudaHandles.h"
+#include "DeviceLimits.h"
 #include "KernelBundle.h"
 #include "KernelPlan.h"
 #include "LtGemm.h"
@@ -34,41 +36,6 @@
 
 namespace llmc::cuda {
 namespace {
-
-// Helper kernels of the check itself (not part of any engine): random fill and a read-only sum.
-const char* kCheckSource = R"(
-extern "C" __global__ void fill_bf16(unsigned short* p, unsigned long long n, unsigned seed, float scale) {
-  for (unsigned long long i = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x; i < n;
-       i += (unsigned long long)gridDim.x * blockDim.x) {
-    unsigned h = (unsigned)i * 2654435761u ^ seed;
-    h ^= h >> 15; h *= 2246822519u; h ^= h >> 13; h *= 3266489917u; h ^= h >> 16;
-    float f = ((h & 0xffffff) / 16777216.0f * 2.f - 1.f) * scale;
-    p[i] = (unsigned short)(__float_as_uint(f) >> 16);
-  }
-}
-extern "C" __global__ void fill_f32(float* p, unsigned long long n, unsigned seed, float scale) {
-  for (unsigned long long i = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x; i < n;
-       i += (unsigned long long)gridDim.x * blockDim.x) {
-    unsigned h = (unsigned)i * 2654435761u ^ seed;
-    h ^= h >> 15; h *= 2246822519u; h ^= h >> 13; h *= 3266489917u; h ^= h >> 16;
-    p[i] = ((h & 0xffffff) / 16777216.0f * 2.f - 1.f) * scale;
-  }
-}
-// Sums 16-byte words, 4 loads in flight per thread; the result is stored only when it equals a
-// value it practically never has, which keeps the loads alive without a write stream.
-extern "C" __global__ void read_sum(const uint4* __restrict__ p, unsigned long long n, unsigned* out) {
-  unsigned acc = 0;
-  const unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
-  unsigned long long i = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x;
-  for (; i + 3 * stride < n; i += 4 * stride) {
-    uint4 a = __ldg(p + i), b = __ldg(p + i + stride), c = __ldg(p + i + 2 * stride), d = __ldg(p + i + 3 * stride);
-    acc += a.x ^ b.y ^ c.z ^ d.w;
-    acc += a.y + b.x + c.w + d.z;
-  }
-  for (; i < n; i += stride) { uint4 a = __ldg(p + i); acc += a.x ^ a.w; }
-  if (acc == 0x9e3779b9u) out[0] = acc;
-}
-)";
 
 #define CHECK_OK(expr)                                                   \
   do {                                                                   \
@@ -78,29 +45,6 @@ extern "C" __global__ void read_sum(const uint4* __restrict__ p, unsigned long l
       return 1;                                                          \
     }                                                                    \
   } while (0)
-
-StatusOr<Library> compileSource(const char* src, int cc) {
-  nvrtcProgram prog = nullptr;
-  if (nvrtcCreateProgram(&prog, src, "check.cu", 0, nullptr, nullptr) != NVRTC_SUCCESS) return Internal("nvrtcCreateProgram");
-  const std::string arch = "--gpu-architecture=sm_" + std::to_string(cc);
-  const char* opts[] = {arch.c_str(), "-std=c++17"};
-  const nvrtcResult rc = nvrtcCompileProgram(prog, 2, opts);
-  size_t logSize = 0;
-  nvrtcGetProgramLogSize(prog, &logSize);
-  std::string log(logSize, '\0');
-  nvrtcGetProgramLog(prog, log.data());
-  std::string cubin;
-  size_t n = 0;
-  if (rc == NVRTC_SUCCESS && nvrtcGetCUBINSize(prog, &n) == NVRTC_SUCCESS) {
-    cubin.resize(n);
-    nvrtcGetCUBIN(prog, cubin.data());
-  }
-  nvrtcDestroyProgram(&prog);
-  if (rc != NVRTC_SUCCESS || cubin.empty()) return Internal("compiling the check kernels: " + log);
-  cudaLibrary_t lib = nullptr;
-  LLMC_RETURN_IF_ERROR(cudaStatus(cudaLibraryLoadData(&lib, cubin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0), "load"));
-  return Library(lib);
-}
 
 StatusOr<cudaKernel_t> kernelOf(const Library& lib, const std::string& name) {
   cudaKernel_t k = nullptr;
@@ -126,25 +70,6 @@ Status launch(cudaKernel_t k, dim3 grid, dim3 block, cudaStream_t s, Args... arg
     return cudaStatus(cudaLaunchKernelExC(&cfg, reinterpret_cast<const void*>(k), argv), "launch (PDL)");
   }
   return cudaStatus(cudaLaunchKernel(reinterpret_cast<const void*>(k), grid, block, argv, 0, s), "launch");
-}
-
-// Median milliseconds of `reps` timed runs of `body` (after `warm` untimed ones).
-StatusOr<double> timeMs(cudaStream_t s, int warm, int reps, const std::function<Status()>& body) {
-  for (int i = 0; i < warm; ++i) LLMC_RETURN_IF_ERROR(body());
-  LLMC_ASSIGN_OR_RETURN(Event a, createEvent(true));
-  LLMC_ASSIGN_OR_RETURN(Event b, createEvent(true));
-  std::vector<double> ms;
-  for (int i = 0; i < reps; ++i) {
-    LLMC_CUDA_CHECK(cudaEventRecord(a.get(), s));
-    LLMC_RETURN_IF_ERROR(body());
-    LLMC_CUDA_CHECK(cudaEventRecord(b.get(), s));
-    LLMC_CUDA_CHECK(cudaEventSynchronize(b.get()));
-    float t = 0;
-    LLMC_CUDA_CHECK(cudaEventElapsedTime(&t, a.get(), b.get()));
-    ms.push_back(t);
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
 }
 
 struct Shape {
@@ -182,76 +107,8 @@ int run(int argc, char** argv) {
   CHECK_OK(streamOr.status());
   Stream stream = std::move(streamOr).value();
   const cudaStream_t s = stream.get();
-  auto libOr = compileSource(kCheckSource, cc);
-  CHECK_OK(libOr.status());
-  Library lib = std::move(libOr).value();
-  auto fillBf16 = kernelOf(lib, "fill_bf16"), fillF32 = kernelOf(lib, "fill_f32"), readSum = kernelOf(lib, "read_sum");
-  CHECK_OK(fillBf16.status());
-  CHECK_OK(fillF32.status());
-  CHECK_OK(readSum.status());
-  const dim3 fillGrid(prop.multiProcessorCount * 8), fillBlock(256);
-  auto fill = [&](void* p, uint64_t elems, unsigned seed, float scale) {
-    return launch(*fillBf16, fillGrid, fillBlock, s, static_cast<unsigned short*>(p), static_cast<unsigned long long>(elems), seed, scale);
-  };
-
-  // 1. Read bandwidth.
-  const uint64_t bwBytes = quick ? (1ull << 30) : (4ull << 30);
-  double readGBs = 0;
-  {
-    auto buf = DeviceBuffer::allocate(bwBytes, "bandwidth buffer");
-    CHECK_OK(buf.status());
-    auto out = DeviceBuffer::allocate(16, "sink");
-    CHECK_OK(out.status());
-    CHECK_OK(fill(buf->get(), bwBytes / 2, 1, 1.f));
-    const unsigned long long n16 = bwBytes / 16;
-    auto ms = timeMs(s, 3, 20, [&] {
-      return launch(*readSum, dim3(prop.multiProcessorCount * 4), dim3(1024), s, buf->as<const uint4>(), n16, out->as<unsigned>());
-    });
-    CHECK_OK(ms.status());
-    readGBs = bwBytes / (*ms * 1e-3) / 1e9;
-    auto dst = DeviceBuffer::allocate(bwBytes / 2, "copy target");
-    CHECK_OK(dst.status());
-    auto cms = timeMs(s, 2, 10, [&] {
-      return cudaStatus(cudaMemcpyAsync(dst->get(), buf->get(), bwBytes / 2, cudaMemcpyDeviceToDevice, s), "copy");
-    });
-    CHECK_OK(cms.status());
-    const double copyGBs = 2.0 * (bwBytes / 2) / (*cms * 1e-3) / 1e9;
-    std::printf("read bandwidth (sum over %.0f GiB): %.0f GB/s   device copy (read+write): %.0f GB/s\n",
-                bwBytes / 1073741824.0, readGBs, copyGBs);
-    report["read_gbs"] = readGBs;
-    report["copy_gbs"] = copyGBs;
-  }
-
-  // 2. cuBLASLt bf16 GEMMs (f32 output, as the backend's prefill uses them).
-  {
-    auto gemmOr = LtGemm::create(32ull << 20);
-    CHECK_OK(gemmOr.status());
-    auto& gemm = *gemmOr;
-    struct G { const char* name; int t, n, k; };
-    std::vector<G> gs = {{"8192^3", 8192, 8192, 8192}, {"7B qkv T=2048", 2048, 12288, 4096},
-                         {"7B o T=2048", 2048, 4096, 4096}, {"7B gate_up T=2048", 2048, 22016, 4096},
-                         {"7B down T=2048", 2048, 4096, 11008}, {"7B lm_head T=2048", 2048, 32000, 4096}};
-    nlohmann::json arr = nlohmann::json::array();
-    for (const G& g : gs) {
-      auto x = DeviceBuffer::allocate(uint64_t(g.t) * g.k * 2, "A"), w = DeviceBuffer::allocate(uint64_t(g.n) * g.k * 2, "B");
-      auto y = DeviceBuffer::allocate(uint64_t(g.t) * g.n * 4, "C");
-      CHECK_OK(x.status());
-      CHECK_OK(w.status());
-      CHECK_OK(y.status());
-      CHECK_OK(fill(x->get(), uint64_t(g.t) * g.k, 2, 1.f));
-      CHECK_OK(fill(w->get(), uint64_t(g.n) * g.k, 3, 0.02f));
-      auto ms = timeMs(s, 3, quick ? 5 : 20, [&] {
-        return gemm->run(engine::DType::kBF16, x->get(), w->get(), nullptr, y->as<float>(), g.t, g.n, g.k, s);
-      });
-      CHECK_OK(ms.status());
-      const double tflops = 2.0 * g.t * g.n * g.k / (*ms * 1e-3) / 1e12;
-      std::printf("cuBLASLt bf16 GEMM %-18s %8.3f ms  %6.1f TFLOP/s\n", g.name, *ms, tflops);
-      arr.push_back({{"shape", g.name}, {"ms", *ms}, {"tflops", tflops}});
-    }
-    report["gemm"] = arr;
-  }
-
-  // 3. GEMV at the 7B decode shapes.
+  // Every kernel of the check comes from one bundle compiled by the real codegen: the GEMVs at
+  // the 7B decode shapes, and the fixed kernels (measure.cuh's fill and read-sum among them).
   const std::vector<Shape> shapes = {{"o_proj 4096x4096", 4096, 4096}, {"qkv 12288x4096", 12288, 4096},
                                      {"gate_up 22016x4096", 22016, 4096}, {"down 4096x11008", 4096, 11008},
                                      {"lm_head 32000x4096", 32000, 4096}, {"L3 gate_up 28672x4096", 28672, 4096},
@@ -264,11 +121,67 @@ int run(int argc, char** argv) {
   req.archs = {"sm_" + std::to_string(cc)};
   auto bundle = codegen::cuda::compileKernels(req);
   CHECK_OK(bundle.status());
-  auto image = parseBundle(bundle->sections[0].bytes, "gemv kernels");
+  auto image = parseBundle(bundle->sections[0].bytes, "check kernels");
   CHECK_OK(image.status());
   cudaLibrary_t rawLib = nullptr;
-  CHECK_OK(cudaStatus(cudaLibraryLoadData(&rawLib, image->image.data(), nullptr, nullptr, 0, nullptr, nullptr, 0), "load gemv"));
+  CHECK_OK(cudaStatus(cudaLibraryLoadData(&rawLib, image->image.data(), nullptr, nullptr, 0, nullptr, nullptr, 0), "load kernels"));
   Library gemvLib(rawLib);
+  MeasureKernels mk;
+  {
+    auto rs = kernelOf(gemvLib, kReadSumKernel), fb = kernelOf(gemvLib, kFillBf16Kernel), ff = kernelOf(gemvLib, kFillF32Kernel);
+    CHECK_OK(rs.status());
+    CHECK_OK(fb.status());
+    CHECK_OK(ff.status());
+    mk.readSum = *rs, mk.fillBf16 = *fb, mk.fillF32 = *ff;
+  }
+  auto fill = [&](void* p, uint64_t elems, unsigned seed, float scale) { return fillRandomBf16(mk, p, elems, seed, scale, s); };
+
+  // 1. Read bandwidth (DeviceLimits.cpp, as `llmc bench` measures it, over a larger buffer).
+  const uint64_t bwBytes = quick ? (1ull << 30) : (4ull << 30);
+  double readGBs = 0;
+  {
+    auto bw = measureReadBandwidth(mk, bwBytes, 20, s);
+    CHECK_OK(bw.status());
+    readGBs = *bw / 1e9;
+    auto src = DeviceBuffer::allocate(bwBytes / 2, "copy source");
+    auto dst = DeviceBuffer::allocate(bwBytes / 2, "copy target");
+    CHECK_OK(src.status());
+    CHECK_OK(dst.status());
+    CHECK_OK(fill(src->get(), bwBytes / 4, 1, 1.f));
+    auto cms = medianMs(s, 2, 10, [&] {
+      return cudaStatus(cudaMemcpyAsync(dst->get(), src->get(), bwBytes / 2, cudaMemcpyDeviceToDevice, s), "copy");
+    });
+    CHECK_OK(cms.status());
+    const double copyGBs = 2.0 * (bwBytes / 2) / (*cms * 1e-3) / 1e9;
+    std::printf("read bandwidth (sum over %.0f GiB): %.0f GB/s   device copy (read+write): %.0f GB/s\n",
+                bwBytes / 1073741824.0, readGBs, copyGBs);
+    report["read_gbs"] = readGBs;
+    report["copy_gbs"] = copyGBs;
+  }
+
+  // 2. cuBLASLt bf16 GEMMs (f32 output, as the backend's prefill uses them); 8192^3 is the rate
+  //    `llmc bench` reports.
+  {
+    auto gemmOr = LtGemm::create(32ull << 20);
+    CHECK_OK(gemmOr.status());
+    auto& gemm = *gemmOr;
+    struct G { const char* name; int t, n, k; };
+    std::vector<G> gs = {{"8192^3", 8192, 8192, 8192}, {"7B qkv T=2048", 2048, 12288, 4096},
+                         {"7B o T=2048", 2048, 4096, 4096}, {"7B gate_up T=2048", 2048, 22016, 4096},
+                         {"7B down T=2048", 2048, 4096, 11008}, {"7B lm_head T=2048", 2048, 32000, 4096}};
+    nlohmann::json arr = nlohmann::json::array();
+    for (const G& g : gs) {
+      auto rate = measureBf16GemmRate(mk, *gemm, g.t, g.n, g.k, quick ? 5 : 20, s);
+      CHECK_OK(rate.status());
+      const double tflops = *rate / 1e12;
+      const double ms = 2.0 * g.t * g.n * g.k / *rate * 1e3;
+      std::printf("cuBLASLt bf16 GEMM %-18s %8.3f ms  %6.1f TFLOP/s\n", g.name, ms, tflops);
+      arr.push_back({{"shape", g.name}, {"ms", ms}, {"tflops", tflops}});
+    }
+    report["gemm"] = arr;
+  }
+
+  // 3. GEMV at the 7B decode shapes.
   nlohmann::json garr = nlohmann::json::array();
   std::printf("%-24s %4s %10s %9s %8s\n", "GEMV bf16 (N x K)", "M", "us", "GB/s", "% read");
   for (const Shape& sh : shapes) {
@@ -282,13 +195,13 @@ int run(int argc, char** argv) {
     CHECK_OK(x.status());
     CHECK_OK(y.status());
     CHECK_OK(fill(w->get(), bytes * copies / 2, 4, 0.02f));
-    CHECK_OK(launch(*fillF32, fillGrid, fillBlock, s, x->as<float>(), static_cast<unsigned long long>(8 * sh.k), 5u, 1.f));
+    CHECK_OK(fillRandomF32(mk, x->as<float>(), 8ull * sh.k, 5u, 1.f, s));
     for (int m : {1, 2, 4, 8}) {
       auto k = kernelOf(gemvLib, kernelName({KernelKind::kGemv, engine::DType::kBF16, sh.k, m}));
       CHECK_OK(k.status());
       int next = 0;
       const int reps = quick ? 10 : 50;
-      auto ms = timeMs(s, 3, reps, [&] {
+      auto ms = medianMs(s, 3, reps, [&] {
         const void* wp = w->as<uint8_t>() + uint64_t(next++ % copies) * bytes;
         const float* xp = x->as<const float>();
         const float* bias = nullptr;
@@ -319,7 +232,7 @@ int run(int argc, char** argv) {
       auto x = DeviceBuffer::allocate(uint64_t(8) * 22016 * 4, "x"), y = DeviceBuffer::allocate(uint64_t(8) * 32000 * 4, "y");
       CHECK_OK(x.status());
       CHECK_OK(y.status());
-      CHECK_OK(launch(*fillF32, fillGrid, fillBlock, s, x->as<float>(), static_cast<unsigned long long>(8 * 22016), 7u, 1.f));
+      CHECK_OK(fillRandomF32(mk, x->as<float>(), 8ull * 22016, 7u, 1.f, s));
       auto token = [&]() -> Status {
         uint64_t at = 0;
         auto one = [&](const Shape& sh) -> Status {
@@ -351,7 +264,7 @@ int run(int argc, char** argv) {
         cudaGraphExec_t exec = nullptr;
         CHECK_OK(cudaStatus(cudaGraphInstantiate(&exec, graph.get(), 0), "instantiate"));
         GraphExec ge(exec);
-        auto ms = timeMs(s, 2, quick ? 5 : 20, [&] { return cudaStatus(cudaGraphLaunch(ge.get(), s), "graph launch"); });
+        auto ms = medianMs(s, 2, quick ? 5 : 20, [&] { return cudaStatus(cudaGraphLaunch(ge.get(), s), "graph launch"); });
         CHECK_OK(ms.status());
         const double gbs = total / (*ms * 1e-3) / 1e9;
         const double sol = readGBs * 1e9 / total;  // tokens/s if every byte moved at the read bandwidth

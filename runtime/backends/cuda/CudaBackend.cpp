@@ -2,6 +2,8 @@
 // program or its decode graph, logits download), copyBlock. The per-op launches are in CudaSteps.cpp.
 #include "CudaBackend.h"
 
+#include "DeviceLimits.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -337,6 +339,19 @@ Status CudaBackend::copyBlock(int32_t src, int32_t dst) {
   }
   LLMC_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
   return Status::Ok();
+}
+
+StatusOr<DeviceLimits> CudaBackend::measureLimits() {
+  if (!engine_) return Internal("cuda backend: measureLimits before prepare");
+  LLMC_CUDA_CHECK(cudaSetDevice(device_));
+  MeasureKernels k;
+  LLMC_ASSIGN_OR_RETURN(k.readSum, lib_->get(kReadSumKernel));
+  LLMC_ASSIGN_OR_RETURN(k.fillBf16, lib_->get(kFillBf16Kernel));
+  LLMC_ASSIGN_OR_RETURN(k.fillF32, lib_->get(kFillF32Kernel));
+  LLMC_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+  LimitOptions o;
+  o.verbose = options_.verbose;
+  return measureDeviceLimits(k, device_, o, stream_.get());
 }
 
 Status CudaBackend::checkBatch(const StepBatch& batch) const {

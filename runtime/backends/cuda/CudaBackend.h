@@ -43,6 +43,9 @@ class CudaBackend : public Backend {
   int64_t kvBlockCount() const override { return kvBlocks_; }
   Status forward(const StepBatch& batch, std::vector<float>* logits) override;
   Status copyBlock(int32_t src, int32_t dst) override;
+  // Read bandwidth and bf16 GEMM rate (DeviceLimits.h) with the engine's measure.cuh kernels, on
+  // the backend's stream; its buffers are freed before it returns, nothing of the engine's changes.
+  StatusOr<DeviceLimits> measureLimits() override;
 
   // What prepare() chose (for `llmc bench` / `inspect` and tests).
   const std::string& kernelSection() const { return lib_->section(); }

@@ -61,7 +61,7 @@ struct KernelSpec {
 std::string kernelName(const KernelSpec& spec);
 
 // Kernels with no per-model constant; every engine carries them (elementwise.cuh, rope_kv.cuh,
-// attention_decode.cuh): "llmc_embedding_bf16", "llmc_silu", "llmc_attn_combine", ...
+// attention_decode.cuh, measure.cuh): "llmc_embedding_bf16", "llmc_silu", "llmc_read_sum", ...
 const std::vector<std::string>& fixedKernelNames();
 // Per-dtype names of the fixed kernels.
 std::string embeddingKernelName(engine::DType weight);
