@@ -172,7 +172,7 @@ StatusOr<mlir::Value> OnnxImporterImpl::canonical(const std::string &name, const
   found = true;
   const ProbeValue *pr = vs.probes;
   const std::string where = model_.path() + ": value '" + name + "'";
-  if (sameAtEveryProbe(pr)) {
+  if (sameAtEveryProbe(pr) && (!pr[0].data.isFloat() || pr[0].data.numel() <= kMaxInlineFloats)) {
     LLMC_ASSIGN_OR_RETURN(mlir::RankedTensorType type, typeOf(name, where));
     return constant(pr[0].data, type);
   }

@@ -34,6 +34,9 @@ namespace llmc::onnx_import {
 
 // Elements a probe evaluation may produce for one value; larger values are treated as data.
 constexpr int64_t kMaxEvalElements = int64_t{1} << 20;
+// Largest float tensor inlined as an llm.constant (frequency tables, scalars); larger float
+// values are weights or are computed by ops at run time.
+constexpr int64_t kMaxInlineFloats = 4096;
 // Number of probe lengths and the lengths themselves (distinct, > 1; the last one longer than a
 // small sliding window so masks reveal it).
 constexpr int kNumProbes = 3;

@@ -126,7 +126,10 @@ Status OnnxImporterImpl::probeAll() {
     ValueState &vs = values_[name];
     vs.init = &d;
     const int64_t n = d.numel();
-    const bool small = isOnnxFloatType(d.dtype) ? n <= 65536 : n <= kMaxEvalElements;
+    // Float matrices are weights: never evaluated (a folded Transpose of one would inline the
+    // weight). Vectors (inv_freq, norm weights, biases) and integer tables may be.
+    const bool small = isOnnxFloatType(d.dtype) ? d.shape.size() <= 1 && n <= kMaxInlineFloats
+                                                : n <= kMaxEvalElements;
     bool readable = onnxTypeBytes(d.dtype) != 0;
     if (small && readable) {
       LLMC_ASSIGN_OR_RETURN(eval::Tensor t, model_.readTensor(d));
