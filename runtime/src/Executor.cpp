@@ -19,6 +19,14 @@ StatusOr<std::unique_ptr<Executor>> Executor::create(const Engine& engine, std::
 }
 
 Status Executor::step(const std::vector<Feed>& feeds, std::vector<float>* logits) {
+  return runStep(feeds, [&](const StepBatch& b) { return backend_->forward(b, logits); });
+}
+
+Status Executor::stepArgmax(const std::vector<Feed>& feeds, std::vector<int32_t>* tokens) {
+  return runStep(feeds, [&](const StepBatch& b) { return backend_->forwardArgmax(b, tokens); });
+}
+
+Status Executor::runStep(const std::vector<Feed>& feeds, const std::function<Status(const StepBatch&)>& run) {
   if (feeds.empty()) return InvalidArgument("executor: empty step");
   if (static_cast<int>(feeds.size()) > options_.maxSequences) {
     return InvalidArgument("executor: " + std::to_string(feeds.size()) + " sequences in one step, at most " +
@@ -69,7 +77,7 @@ Status Executor::step(const std::vector<Feed>& feeds, std::vector<float>* logits
     batch_.tokens.insert(batch_.tokens.end(), f.tokens.begin(), f.tokens.end());
     batch_.sequences.push_back(std::move(s));
   }
-  LLMC_RETURN_IF_ERROR(backend_->forward(batch_, logits));
+  LLMC_RETURN_IF_ERROR(run(batch_));
   for (const Feed& f : feeds) LLMC_RETURN_IF_ERROR(kv_.commit(f.seq, static_cast<int>(f.tokens.size())));
   return Status::Ok();
 }

@@ -140,9 +140,8 @@ StatusOr<std::vector<GenerationResult>> Generator::generateBatch(const std::vect
       s.result.text = s.stops->text();
     }
   };
-  // Takes a new token for a sequence from its logits row; decides whether it goes on.
-  auto accept = [&](SeqState& s, const float* row) {
-    const int32_t tok = s.sampler->sample(row, vocab, s.history);
+  // Takes a new token for a sequence; decides whether it goes on.
+  auto acceptToken = [&](SeqState& s, int32_t tok) {
     s.result.tokens.push_back(tok);
     s.history.push_back(tok);
     ++stats.generatedTokens;
@@ -161,6 +160,13 @@ StatusOr<std::vector<GenerationResult>> Generator::generateBatch(const std::vect
     // The next step feeds this token at position history.size() - 1.
     if (static_cast<int64_t>(s.history.size()) > cfg.maxPosition) return finish(s, StopReason::kMaxPosition);
   };
+  // The same from the sequence's logits row, through its sampler.
+  auto accept = [&](SeqState& s, const float* row) { acceptToken(s, s.sampler->sample(row, vocab, s.history)); };
+  // Greedy without a repetition penalty is the argmax of the raw row (Sampler: ties to the lowest
+  // id), which the backend can take where the logits are; the sampler's state is not used by it.
+  const bool argmaxOnly = options.backendArgmax && options.sampling.temperature == 0.0f &&
+                          options.sampling.repetitionPenalty == 1.0f && !options.recordLogits;
+  std::vector<int32_t> argmaxTokens;
 
   // Prefill: pack prompt chunks of several sequences into steps of at most maxBatchTokens tokens.
   const auto t0 = Clock::now();
@@ -208,6 +214,16 @@ StatusOr<std::vector<GenerationResult>> Generator::generateBatch(const std::vect
       owners.push_back(&s);
     }
     if (feeds.empty()) break;
+    if (argmaxOnly) {
+      LLMC_RETURN_IF_ERROR(executor_.stepArgmax(feeds, &argmaxTokens));
+      ++stats.decodeSteps;
+      if (argmaxTokens.size() != owners.size()) return Internal("generate: the backend returned no token per sequence");
+      for (size_t k = 0; k < owners.size(); ++k) {
+        acceptToken(*owners[k], argmaxTokens[k]);
+        ++stats.decodeTokens;
+      }
+      continue;
+    }
     LLMC_RETURN_IF_ERROR(executor_.step(feeds, &logits));
     ++stats.decodeSteps;
     for (size_t k = 0; k < owners.size(); ++k) {

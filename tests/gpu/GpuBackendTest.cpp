@@ -22,6 +22,8 @@
 #include "llmc/codegen/cuda/KernelCompiler.h"
 #include "llmc/runtime/Engine.h"
 #include "llmc/runtime/EngineFileWriter.h"
+#include "llmc/runtime/Executor.h"
+#include "llmc/runtime/Generator.h"
 
 namespace llmc::gputest {
 namespace {
@@ -256,6 +258,91 @@ TEST(GpuBackend, PdlMatchesPlainLaunches) {
     ASSERT_OK(plain.backend->forward(batch, &b));
     ASSERT_EQ(a, b) << "decode at " << pos;
   }
+  std::filesystem::remove(path);
+}
+
+int32_t firstMax(const float* row, int vocab) {
+  int32_t id = 0;
+  for (int j = 1; j < vocab; ++j)
+    if (row[j] > row[id]) id = j;
+  return id;
+}
+
+// forwardArgmax (greedy tokens from the device) equals the host argmax of forward()'s logits for
+// the same step: multi-sequence prefill (cuBLASLt and GEMV), decode eager and through its graph
+// (batch 1 and 2), interleaved with logits steps of the same batch sizes (graphs per tail). A
+// step repeated at the same positions rewrites the same KV entries, so the pairs see one state.
+TEST(GpuBackend, ForwardArgmaxMatchesLogits) {
+  LLMC_REQUIRE_GPU();
+  for (const Variant& v : variants()) {
+    const test::TinyLlama model = test::makeTinyLlama(v.cfg);
+    const std::string path = tempPath(std::string("argmax-") + v.name + ".engine");
+    ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+    Loaded l = load(path, smallOptions());
+    ASSERT_TRUE(l.backend);
+    const int vocab = v.cfg.vocab;
+    std::mt19937 rng(123);
+    const std::vector<int32_t> a = randomTokens(rng, 40, vocab), b = randomTokens(rng, 40, vocab);
+    StepBatch batch;
+    std::vector<float> logits;
+    std::vector<int32_t> ids;
+    auto check = [&](const std::string& what) {
+      ASSERT_OK(l.backend->forward(batch, &logits));
+      ASSERT_OK(l.backend->forwardArgmax(batch, &ids));
+      ASSERT_EQ(ids.size(), batch.sequences.size()) << what;
+      ASSERT_EQ(logits.size(), batch.sequences.size() * vocab) << what;
+      for (size_t r = 0; r < ids.size(); ++r)
+        EXPECT_EQ(ids[r], firstMax(&logits[r * vocab], vocab)) << v.name << " " << what << " row " << r;
+    };
+    // Prefill: A's 12 tokens and B's 5 in one step (17 > 8: cuBLASLt); then 3 more each (GEMV).
+    batch.tokens.assign(a.begin(), a.begin() + 12);
+    batch.tokens.insert(batch.tokens.end(), b.begin(), b.begin() + 5);
+    batch.sequences = {SequenceSlice{0, 12, 0, blocks(0, 4)}, SequenceSlice{12, 5, 0, blocks(8, 4)}};
+    check("prefill");
+    batch.tokens = {a[12], a[13], a[14], b[5], b[6], b[7]};
+    batch.sequences = {SequenceSlice{0, 3, 12, blocks(0, 4)}, SequenceSlice{3, 3, 5, blocks(8, 4)}};
+    check("gemv prefill");
+    int pa = 15, pb = 8;
+    for (int i = 0; i < 5; ++i, ++pa) {
+      batch.tokens = {a[pa]};
+      batch.sequences = {SequenceSlice{0, 1, pa, blocks(0, 4)}};
+      check("decode A at " + std::to_string(pa));
+    }
+    for (int i = 0; i < 5; ++i, ++pa, ++pb) {
+      batch.tokens = {a[pa], b[pb]};
+      batch.sequences = {SequenceSlice{0, 1, pa, blocks(0, 4)}, SequenceSlice{1, 1, pb, blocks(8, 4)}};
+      check("batched decode at " + std::to_string(pa));
+    }
+    std::filesystem::remove(path);
+  }
+}
+
+// The Generator's greedy decoding through the device argmax gives the tokens of host sampling.
+TEST(GpuBackend, GeneratorDeviceArgmaxSameTokens) {
+  LLMC_REQUIRE_GPU();
+  const Variant v = variants().back();  // bf16
+  const test::TinyLlama model = test::makeTinyLlama(v.cfg);
+  const std::string path = tempPath("gen-argmax.engine");
+  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+  auto e = Engine::load(path);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  auto b = createCudaBackend();
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  auto ex = Executor::create(**e, std::move(*b), smallOptions());
+  ASSERT_TRUE(ex.ok()) << ex.status().message();
+  Generator gen(**ex);
+  std::mt19937 rng(4);
+  const std::vector<std::vector<int32_t>> prompts = {randomTokens(rng, 9, v.cfg.vocab), randomTokens(rng, 14, v.cfg.vocab)};
+  GenerationOptions go;
+  go.maxNewTokens = 20;
+  go.ignoreEos = true;
+  go.backendArgmax = false;
+  auto host = gen.generateBatch(prompts, go);
+  ASSERT_TRUE(host.ok()) << host.status().message();
+  go.backendArgmax = true;
+  auto device = gen.generateBatch(prompts, go);
+  ASSERT_TRUE(device.ok()) << device.status().message();
+  for (size_t i = 0; i < prompts.size(); ++i) EXPECT_EQ((*device)[i].tokens, (*host)[i].tokens) << "sequence " << i;
   std::filesystem::remove(path);
 }
 

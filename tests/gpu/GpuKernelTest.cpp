@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 
 #include "GpuTestUtil.h"
@@ -269,6 +270,62 @@ TEST(GpuKernels, CopyColumnsGatherCastArgmax) {
   auto dl = upload(logits), di = upload(std::vector<int32_t>(R, -1));
   ASSERT_OK(launchSync(ks.get("llmc_argmax"), dim3(R), dim3(1024), 0, dl.as<const float>(), vocab, di.as<int32_t>()));
   EXPECT_EQ(download<int32_t>(di, R), (std::vector<int32_t>{31000, 7, 12345}));
+}
+
+// Host argmax with the sampler's rules: first maximum, NaN never wins, 0 without a finite one.
+int32_t hostArgmax(const float* row, int vocab) {
+  float best = -std::numeric_limits<float>::infinity();
+  int32_t id = 0;
+  for (int j = 0; j < vocab; ++j)
+    if (row[j] > best) best = row[j], id = j;
+  return id;
+}
+
+// llmc_argmax_rows (device greedy sampling): a row split over many blocks, the last block reducing
+// the partials. Ties inside and across blocks, NaN, -inf rows, the maximum at the ends, row ids
+// (the output holds every token's row), and repeated launches (the tickets wrap back to 0).
+TEST(GpuKernels, ArgmaxRows) {
+  LLMC_REQUIRE_GPU();
+  KernelSet ks;
+  ASSERT_OK(ks.build({}));
+  std::mt19937 rng(77);
+  for (int vocab : {128256, 32000, 151936, 4097, 300, 1}) {
+    const int rows = 7, chunk = cuda::argmaxChunk(vocab), parts = cuda::argmaxParts(vocab);
+    ASSERT_LE(parts, cuda::kArgmaxMaxParts);
+    ASSERT_GE(static_cast<int64_t>(chunk) * parts, vocab);
+    std::vector<float> logits = randomVector(rng, static_cast<size_t>(rows + 2) * vocab, -20.f, 20.f);
+    auto at = [&](int r, int j) -> float& { return logits[static_cast<size_t>(r) * vocab + j]; };
+    if (vocab > 1) {
+      at(0, vocab - 1) = 99.f;                                          // the last column
+      at(1, 0) = 99.f;                                                  // the first column
+      at(2, vocab - 1) = 88.f, at(2, vocab / 2) = 88.f, at(2, std::min(vocab - 1, chunk + 1)) = 88.f;  // ties across blocks
+      at(3, 5 % vocab) = std::nanf(""), at(3, vocab / 3) = 77.f;        // NaN never wins
+      for (int j = 0; j < vocab; ++j) at(4, j) = -std::numeric_limits<float>::infinity();
+      for (int j = 0; j < vocab; j += 2) at(5, j) = 3.f;                // a tie in every block
+      at(6, vocab - 1) = std::numeric_limits<float>::infinity();
+    }
+    // Rows taken through rowIds: 8, 0, 3, 5, ... (as the last-token rows of a step).
+    const std::vector<int32_t> rowIds = {8, 0, 2, 3, 4, 5, 6};
+    auto dl = upload(logits), dids = upload(rowIds);
+    auto scratch = upload(std::vector<int32_t>(2 * parts * rows + rows, 0));  // partials, then tickets (zeroed)
+    float* partV = scratch.as<float>();
+    int32_t* partI = scratch.as<int32_t>() + parts * rows;
+    uint32_t* counters = reinterpret_cast<uint32_t*>(scratch.as<int32_t>() + 2 * parts * rows);
+    for (int launchNo = 0; launchNo < 3; ++launchNo) {
+      const bool viaIds = launchNo == 1;
+      auto out = upload(std::vector<int32_t>(rows, -1));
+      ASSERT_OK(launchSync(ks.get("llmc_argmax_rows"), dim3(parts, rows), dim3(256), 0, dl.as<const float>(),
+                           viaIds ? dids.as<const int32_t>() : static_cast<const int32_t*>(nullptr), vocab, chunk, partV,
+                           partI, counters, out.as<int32_t>()));
+      const std::vector<int32_t> got = download<int32_t>(out, rows);
+      for (int r = 0; r < rows; ++r) {
+        const int src = viaIds ? rowIds[r] : r;
+        EXPECT_EQ(got[r], hostArgmax(&logits[static_cast<size_t>(src) * vocab], vocab))
+            << "vocab " << vocab << " row " << src << " launch " << launchNo;
+      }
+      EXPECT_EQ(download<uint32_t>(scratch, 2 * parts * rows + rows)[2 * parts * rows], 0u) << "ticket reset";
+    }
+  }
 }
 
 TEST(GpuKernels, Rope) {

@@ -226,6 +226,85 @@ TEST_F(TinyModelRunTest, ForkedSequencesCopyOnWrite) {
   EXPECT_EQ(ex.kvCache().freeBlocks(), 64);
 }
 
+// Wraps a backend and counts which kind of step the Generator asked for; forwardArgmax is the
+// Backend base class's default (forward() + a host scan), as every backend without its own has.
+class CountingBackend : public Backend {
+ public:
+  explicit CountingBackend(std::unique_ptr<Backend> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return inner_->name(); }
+  Status prepare(const Engine& e, const BackendOptions& o) override { return inner_->prepare(e, o); }
+  int64_t kvBlockCount() const override { return inner_->kvBlockCount(); }
+  Status forward(const StepBatch& b, std::vector<float>* logits) override {
+    ++*forwards;
+    return inner_->forward(b, logits);
+  }
+  Status forwardArgmax(const StepBatch& b, std::vector<int32_t>* tokens) override {
+    ++*argmaxes;
+    return Backend::forwardArgmax(b, tokens);
+  }
+  Status copyBlock(int32_t src, int32_t dst) override { return inner_->copyBlock(src, dst); }
+  std::shared_ptr<int> forwards = std::make_shared<int>(0), argmaxes = std::make_shared<int>(0);
+
+ private:
+  std::unique_ptr<Backend> inner_;
+};
+
+// Greedy decode steps through Backend::forwardArgmax give exactly the tokens (and stop reasons)
+// of sampling from the logits on the host; the path is taken only where no logits are needed.
+TEST_F(TinyModelRunTest, BackendArgmaxGivesTheSameTokens) {
+  TinyLlamaConfig c;
+  c.fused = true;
+  c.eos = {0, 7};
+  TinyLlama m = test::makeTinyLlama(c);
+  ASSERT_TRUE(m.write(dir.file("a.engine")).ok());
+  auto e = Engine::load(dir.file("a.engine"));
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  auto cpu = createBackend("cpu");
+  ASSERT_TRUE(cpu.ok());
+  auto counting = std::make_unique<CountingBackend>(std::move(*cpu));
+  std::shared_ptr<int> forwards = counting->forwards, argmaxes = counting->argmaxes;
+  auto ex = Executor::create(**e, std::move(counting), options(6));
+  ASSERT_TRUE(ex.ok()) << ex.status().message();
+  Generator gen(**ex);
+  std::vector<std::vector<int32_t>> prompts = {randomIds(rng, 7, c.vocab), randomIds(rng, 12, c.vocab),
+                                               randomIds(rng, 3, c.vocab)};
+  for (bool ignoreEos : {true, false}) {
+    GenerationOptions go;
+    go.maxNewTokens = 16;
+    go.ignoreEos = ignoreEos;
+    go.backendArgmax = false;
+    *forwards = *argmaxes = 0;
+    auto host = gen.generateBatch(prompts, go);
+    ASSERT_TRUE(host.ok()) << host.status().message();
+    EXPECT_EQ(*argmaxes, 0);
+    go.backendArgmax = true;
+    *forwards = 0;
+    auto device = gen.generateBatch(prompts, go);
+    ASSERT_TRUE(device.ok()) << device.status().message();
+    EXPECT_EQ(*argmaxes, (*device)[0].stats.decodeSteps) << "every decode step took the argmax path";
+    EXPECT_GT(*argmaxes, 0);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      EXPECT_EQ((*device)[i].tokens, (*host)[i].tokens) << "sequence " << i << " ignoreEos " << ignoreEos;
+      EXPECT_EQ((*device)[i].stopReason, (*host)[i].stopReason) << "sequence " << i;
+      EXPECT_EQ((*device)[i].promptLogits, (*host)[i].promptLogits) << "prefill still returns the prompt logits";
+    }
+  }
+  // Where logits are needed (recordLogits) or the sampler needs them (temperature, repetition
+  // penalty), the path is not taken.
+  for (int variant = 0; variant < 3; ++variant) {
+    GenerationOptions go;
+    go.maxNewTokens = 4;
+    go.ignoreEos = true;
+    if (variant == 0) go.recordLogits = true;
+    if (variant == 1) go.sampling.temperature = 0.8f;
+    if (variant == 2) go.sampling.repetitionPenalty = 1.3f;
+    *argmaxes = 0;
+    auto r = gen.generateBatch(prompts, go);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(*argmaxes, 0) << "variant " << variant;
+  }
+}
+
 TEST_F(TinyModelRunTest, StopsAtEos) {
   TinyLlamaConfig c;
   TinyLlama free = test::makeTinyLlama(c);

@@ -163,3 +163,87 @@ extern "C" __global__ void __launch_bounds__(1024)
     if (lane == 0) out[blockIdx.x] = idx == 0x7fffffff ? 0 : idx;
   }
 }
+
+namespace llmc {
+
+// (v, i) wins over (bv, bi): larger value, or an equal value at a lower index. NaN never wins.
+__device__ __forceinline__ bool argmaxBetter(float v, int i, float bv, int bi) {
+  return v > bv || (v == bv && i < bi);
+}
+__device__ __forceinline__ void warpArgmax(float& v, int& i) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    const float ov = __shfl_xor_sync(0xffffffffu, v, o);
+    const int oi = __shfl_xor_sync(0xffffffffu, i, o);
+    if (argmaxBetter(ov, oi, v, i)) { v = ov; i = oi; }
+  }
+}
+
+}  // namespace llmc
+
+// Greedy sampling on the device: out[r] = argmax_j logits[row r, j] for every row r of the step,
+// with the ties and NaN rules of llmc_argmax (the lowest index among equal maxima, NaN never
+// wins, 0 when a row has no maximum above -inf) and of the host sampler.
+// Row r is logits + (rowIds ? rowIds[r] : r) * vocab (rowIds: the last token of each sequence when
+// the program's output has a row per token, so no gather copy is needed).
+// One row is split over gridDim.x blocks of `chunk` columns (a 128K vocabulary is 512 KB: one
+// block per row would read it at a single SM's bandwidth). Each block writes its (max, index) to
+// partV/partI[r * gridDim.x + block]; the block that finishes last (a ticket from
+// counters[r], which atomicInc wraps back to 0 for the next launch: graph replays need no reset)
+// reduces the partials. Launch: grid (blocks, rows), block 256; counters zeroed once at allocation.
+extern "C" __global__ void __launch_bounds__(256)
+    llmc_argmax_rows(const float* __restrict__ logits, const int* __restrict__ rowIds, int vocab, int chunk,
+                     float* partV, int* partI, unsigned* counters, int* __restrict__ out) {
+  ::llmc::pdlEnter();
+  __shared__ float sV[8];
+  __shared__ int sI[8];
+  __shared__ bool isLast;
+  const int r = blockIdx.y, parts = gridDim.x;
+  const float* row = logits + (::llmc::u64)(rowIds ? rowIds[r] : r) * vocab;
+  const int begin = blockIdx.x * chunk, end = min(vocab, begin + chunk);
+  const int bd = blockDim.x;
+  float v = LLMC_NEG_INF;
+  int idx = 0x7fffffff;
+  int j = begin + threadIdx.x;
+  // Four independent loads in flight; each thread visits its columns in increasing order and keeps
+  // the first maximum (strict >), so the lowest index wins within a thread.
+  for (; j + 3 * bd < end; j += 4 * bd) {
+    const float x0 = row[j], x1 = row[j + bd], x2 = row[j + 2 * bd], x3 = row[j + 3 * bd];
+    if (x0 > v) { v = x0; idx = j; }
+    if (x1 > v) { v = x1; idx = j + bd; }
+    if (x2 > v) { v = x2; idx = j + 2 * bd; }
+    if (x3 > v) { v = x3; idx = j + 3 * bd; }
+  }
+  for (; j < end; j += bd) {
+    const float x = row[j];
+    if (x > v) { v = x; idx = j; }
+  }
+  ::llmc::warpArgmax(v, idx);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (bd + 31) >> 5;
+  if (lane == 0) { sV[warp] = v; sI[warp] = idx; }
+  __syncthreads();
+  if (warp == 0) {
+    v = lane < warps ? sV[lane] : LLMC_NEG_INF;
+    idx = lane < warps ? sI[lane] : 0x7fffffff;
+    ::llmc::warpArgmax(v, idx);
+    if (lane == 0) {
+      partV[r * parts + blockIdx.x] = v;
+      partI[r * parts + blockIdx.x] = idx;
+      __threadfence();  // the partial is visible device-wide before the ticket is taken
+      isLast = atomicInc(counters + r, (unsigned)(parts - 1)) == (unsigned)(parts - 1);
+    }
+  }
+  __syncthreads();
+  if (!isLast || warp != 0) return;
+  __threadfence();
+  v = LLMC_NEG_INF;
+  idx = 0x7fffffff;
+  for (int p = lane; p < parts; p += 32) {
+    // volatile: the other blocks' partials, not a stale L1 line.
+    const float pv = ((volatile float*)partV)[r * parts + p];
+    const int pi = ((volatile int*)partI)[r * parts + p];
+    if (::llmc::argmaxBetter(pv, pi, v, idx)) { v = pv; idx = pi; }
+  }
+  ::llmc::warpArgmax(v, idx);
+  if (lane == 0) out[r] = idx == 0x7fffffff ? 0 : idx;
+}

@@ -261,6 +261,18 @@ Status CudaBackend::allocateBuffers() {
   const int64_t vocab = prog.values[prog.output].width;
   LLMC_ASSIGN_OR_RETURN(logitsRows_, DeviceBuffer::allocate(vocab * maxSeq_ * 4, "logits rows"));
   LLMC_ASSIGN_OR_RETURN(logitsHost_, PinnedBuffer::allocate(vocab * maxSeq_ * 4, "logits"));
+  // Device argmax: optional, so that engines built before llmc_argmax_rows existed still run.
+  if (auto k = lib_->get("llmc_argmax_rows"); k.ok()) {
+    argmaxRows_ = *k;
+    const int64_t parts = static_cast<int64_t>(maxSeq_) * kArgmaxMaxParts;
+    LLMC_ASSIGN_OR_RETURN(argmaxScratch_, DeviceBuffer::allocate((2 * parts + 2 * maxSeq_) * 4, "argmax scratch"));
+    argmaxPartV_ = argmaxScratch_.as<float>();
+    argmaxPartI_ = reinterpret_cast<int32_t*>(argmaxPartV_ + parts);
+    argmaxCounters_ = reinterpret_cast<uint32_t*>(argmaxPartI_ + parts);
+    argmaxOut_ = reinterpret_cast<int32_t*>(argmaxCounters_ + maxSeq_);
+    LLMC_CUDA_CHECK(cudaMemsetAsync(argmaxScratch_.get(), 0, argmaxScratch_.bytes(), stream_.get()));
+    LLMC_ASSIGN_OR_RETURN(argmaxHost_, PinnedBuffer::allocate(maxSeq_ * 4, "argmax ids"));
+  }
 
   maxTiles64_ = static_cast<int>((tmax_ + 63) / 64 + maxSeq_);
   maxTiles32_ = static_cast<int>((tmax_ + 31) / 32 + maxSeq_);
@@ -451,49 +463,76 @@ Status CudaBackend::uploadMetadata(const StepBatch& batch, StepShape* shape) {
   return Status::Ok();
 }
 
-Status CudaBackend::forward(const StepBatch& batch, std::vector<float>* logits) {
+Status CudaBackend::runStep(const StepBatch& batch, Tail tail, StepShape* shape) {
   if (!engine_) return Internal("cuda backend: forward before prepare");
   LLMC_RETURN_IF_ERROR(checkBatch(batch));
   LLMC_CUDA_CHECK(cudaSetDevice(device_));
-  StepShape shape;
-  LLMC_RETURN_IF_ERROR(uploadMetadata(batch, &shape));
-  if (shape.decode && graphs_) {
-    LLMC_RETURN_IF_ERROR(runDecodeGraph(shape));
-  } else {
-    LLMC_RETURN_IF_ERROR(enqueueProgram(shape));
-  }
+  LLMC_RETURN_IF_ERROR(uploadMetadata(batch, shape));
+  if (shape->decode && graphs_) return runDecodeGraph(*shape, tail);
+  return enqueueProgramAndTail(*shape, tail);
+}
 
-  // Logits: one row per sequence. An output with all rows contributes each sequence's last row.
+const float* CudaBackend::logitsRowsOf(const StepShape& shape) const {
+  const Program& prog = engine_->program();
+  const ValueInfo& ov = prog.values[prog.output];
+  if (ov.rows == Rows::kAll) return logitsRows_.as<float>();
+  return arena_.as<float>() + ov.offset * shape.tpad;
+}
+
+Status CudaBackend::enqueueProgramAndTail(const StepShape& shape, Tail tail) {
+  LLMC_RETURN_IF_ERROR(enqueueProgram(shape));
   const Program& prog = engine_->program();
   const ValueInfo& ov = prog.values[prog.output];
   const int vocab = static_cast<int>(ov.width);
-  const float* src = arena_.as<float>() + ov.offset * shape.tpad;
-  if (ov.rows == Rows::kAll) {
-    LLMC_ASSIGN_OR_RETURN(cudaKernel_t gather, lib_->get("llmc_gather_rows"));
-    const uint64_t n = static_cast<uint64_t>(shape.nseq) * vocab;
-    LLMC_RETURN_IF_ERROR(launch(gather, dim3(static_cast<unsigned>(std::min<uint64_t>((n + 255) / 256, 4096))), dim3(256), 0,
-                                "llmc_gather_rows (logits)", src, metaDev_.as<const int32_t>() + offLastRows_,
-                                logitsRows_.as<float>(), shape.nseq, vocab));
-    src = logitsRows_.as<float>();
+  const float* out = arena_.as<float>() + ov.offset * shape.tpad;
+  // An output with all rows contributes each sequence's last row (metadata lastRows).
+  const int32_t* lastRows = ov.rows == Rows::kAll ? metaDev_.as<const int32_t>() + offLastRows_ : nullptr;
+  if (tail == Tail::kArgmax) {
+    const int chunk = argmaxChunk(vocab), parts = argmaxParts(vocab);
+    return launch(argmaxRows_, dim3(parts, shape.nseq), dim3(256), 0, "llmc_argmax_rows", out, lastRows, vocab, chunk,
+                  argmaxPartV_, argmaxPartI_, argmaxCounters_, argmaxOut_);
   }
+  if (lastRows == nullptr) return Status::Ok();
+  LLMC_ASSIGN_OR_RETURN(cudaKernel_t gather, lib_->get("llmc_gather_rows"));
+  const uint64_t n = static_cast<uint64_t>(shape.nseq) * vocab;
+  return launch(gather, dim3(static_cast<unsigned>(std::min<uint64_t>((n + 255) / 256, 4096))), dim3(256), 0,
+                "llmc_gather_rows (logits)", out, lastRows, logitsRows_.as<float>(), shape.nseq, vocab);
+}
+
+Status CudaBackend::forward(const StepBatch& batch, std::vector<float>* logits) {
+  StepShape shape;
+  LLMC_RETURN_IF_ERROR(runStep(batch, Tail::kLogits, &shape));
+  const Program& prog = engine_->program();
+  const int vocab = static_cast<int>(prog.values[prog.output].width);
   const size_t bytes = static_cast<size_t>(shape.nseq) * vocab * 4;
-  LLMC_CUDA_CHECK(cudaMemcpyAsync(logitsHost_.get(), src, bytes, cudaMemcpyDeviceToHost, stream_.get()));
+  LLMC_CUDA_CHECK(cudaMemcpyAsync(logitsHost_.get(), logitsRowsOf(shape), bytes, cudaMemcpyDeviceToHost, stream_.get()));
   LLMC_RETURN_IF_ERROR(cudaStatus(cudaStreamSynchronize(stream_.get()), "running the step"));
   logits->resize(static_cast<size_t>(shape.nseq) * vocab);
   std::memcpy(logits->data(), logitsHost_.get(), bytes);
   return Status::Ok();
 }
 
-Status CudaBackend::runDecodeGraph(const StepShape& shape) {
-  const int n = shape.nseq;
-  auto it = decodeGraphs_.find(n);
+Status CudaBackend::forwardArgmax(const StepBatch& batch, std::vector<int32_t>* tokens) {
+  if (argmaxRows_ == nullptr) return Backend::forwardArgmax(batch, tokens);
+  StepShape shape;
+  LLMC_RETURN_IF_ERROR(runStep(batch, Tail::kArgmax, &shape));
+  const size_t bytes = static_cast<size_t>(shape.nseq) * 4;
+  LLMC_CUDA_CHECK(cudaMemcpyAsync(argmaxHost_.get(), argmaxOut_, bytes, cudaMemcpyDeviceToHost, stream_.get()));
+  LLMC_RETURN_IF_ERROR(cudaStatus(cudaStreamSynchronize(stream_.get()), "running the step"));
+  tokens->assign(argmaxHost_.as<int32_t>(), argmaxHost_.as<int32_t>() + shape.nseq);
+  return Status::Ok();
+}
+
+Status CudaBackend::runDecodeGraph(const StepShape& shape, Tail tail) {
+  const std::pair<int, Tail> key(shape.nseq, tail);
+  auto it = decodeGraphs_.find(key);
   if (it != decodeGraphs_.end()) return cudaStatus(cudaGraphLaunch(it->second.get(), stream_.get()), "launching the decode graph");
   // The first step of a batch size runs eagerly: it loads lazily-loaded kernels and fills the
   // cuBLASLt plan cache, neither of which may happen inside a capture.
-  if (decodeRuns_[n]++ == 0) return enqueueProgram(shape);
+  if (decodeRuns_[key]++ == 0) return enqueueProgramAndTail(shape, tail);
 
   LLMC_CUDA_CHECK(cudaStreamBeginCapture(stream_.get(), cudaStreamCaptureModeThreadLocal));
-  Status enq = enqueueProgram(shape);
+  Status enq = enqueueProgramAndTail(shape, tail);
   cudaGraph_t raw = nullptr;
   cudaError_t end = cudaStreamEndCapture(stream_.get(), &raw);
   Graph graph(raw);
@@ -509,14 +548,14 @@ Status CudaBackend::runDecodeGraph(const StepShape& shape) {
       decodeRuns_.clear();
       if (options_.verbose)
         std::fprintf(stderr, "cuda backend: decode graph capture failed (%s); retrying without PDL\n", cudaGetErrorString(inst));
-      return enqueueProgram(shape);
+      return enqueueProgramAndTail(shape, tail);
     }
     graphs_ = false;
     if (options_.verbose)
       std::fprintf(stderr, "cuda backend: decode graph capture failed (%s); launching kernels directly\n", cudaGetErrorString(inst));
-    return enqueueProgram(shape);
+    return enqueueProgramAndTail(shape, tail);
   }
-  GraphExec& slot = decodeGraphs_[n];
+  GraphExec& slot = decodeGraphs_[key];
   slot = GraphExec(exec);
   return cudaStatus(cudaGraphLaunch(slot.get(), stream_.get()), "launching the decode graph");
 }

@@ -20,6 +20,7 @@
 
 #include <array>
 #include <map>
+#include <utility>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,10 @@ class CudaBackend : public Backend {
   Status prepare(const Engine& engine, const BackendOptions& options) override;
   int64_t kvBlockCount() const override { return kvBlocks_; }
   Status forward(const StepBatch& batch, std::vector<float>* logits) override;
+  // The argmax of each sequence's logits row is taken on the device (llmc_argmax_rows, part of the
+  // decode graph); one int per sequence comes back. Engines built without that kernel fall back to
+  // Backend::forwardArgmax.
+  Status forwardArgmax(const StepBatch& batch, std::vector<int32_t>* tokens) override;
   Status copyBlock(int32_t src, int32_t dst) override;
   // Read bandwidth and bf16 GEMM rate (DeviceLimits.h) with the engine's measure.cuh kernels, on
   // the backend's stream; its buffers are freed before it returns, nothing of the engine's changes.
@@ -71,6 +76,9 @@ class CudaBackend : public Backend {
     int prefillSmem = 0;
     const float* invFreq = nullptr;
   };
+  // What a step ends with after the program: the logits rows (gathered when the program's output
+  // has a row per token) for the host, or their argmax.
+  enum class Tail { kLogits = 0, kArgmax = 1 };
   // The step's shape of this forward (host side of the metadata).
   struct StepShape {
     int t = 0;        // tokens
@@ -85,12 +93,20 @@ class CudaBackend : public Backend {
   Status allocateKvCache();
   Status checkBatch(const StepBatch& batch) const;
   Status uploadMetadata(const StepBatch& batch, StepShape* shape);
+  // Checks and uploads the batch, then enqueues the program and its tail (a decode step through
+  // its graph); no synchronisation.
+  Status runStep(const StepBatch& batch, Tail tail, StepShape* shape);
   // Enqueues the whole program on stream_ (no synchronisation; capturable).
   Status enqueueProgram(const StepShape& shape);
+  // The program, then the tail: the logits rows into logitsRows_ when the output has all rows, or
+  // their argmax into argmaxOut_.
+  Status enqueueProgramAndTail(const StepShape& shape, Tail tail);
+  // Where the step's [nseq, vocab] logits are after enqueueProgramAndTail(shape, kLogits).
+  const float* logitsRowsOf(const StepShape& shape) const;
   Status enqueueStep(const Prepared& p, const StepShape& shape);
   Status enqueueAttention(const Prepared& p, const StepShape& shape, float* const* in, float* out);
   Status enqueueLinear(const Prepared& p, const StepShape& shape, const float* x, float* y, int rows);
-  Status runDecodeGraph(const StepShape& shape);
+  Status runDecodeGraph(const StepShape& shape, Tail tail);
   int decodeSplits(int nseq, int numKvHeads, int group, int numHeads) const;
 
   template <typename... Args>
@@ -130,6 +146,15 @@ class CudaBackend : public Backend {
   int64_t offTiles64_ = 0, offTiles32_ = 0, offTables_ = 0, headerInts_ = 0;
   int maxTiles64_ = 0, maxTiles32_ = 0;
   PinnedBuffer logitsHost_;
+  // Device argmax (llmc_argmax_rows; null for engines built before it existed): per-block partial
+  // maxima and indices [maxSeq, kArgmaxMaxParts], per-row tickets [maxSeq] (zeroed once), ids [maxSeq].
+  cudaKernel_t argmaxRows_ = nullptr;
+  DeviceBuffer argmaxScratch_;
+  float* argmaxPartV_ = nullptr;
+  int32_t* argmaxPartI_ = nullptr;
+  uint32_t* argmaxCounters_ = nullptr;
+  int32_t* argmaxOut_ = nullptr;
+  PinnedBuffer argmaxHost_;
 
   // KV cache: one pool; layer l's [num_blocks, 2, nkv, bs, hd] starts at kvLayerOffset_[l] bytes.
   DeviceBuffer kv_;
@@ -140,8 +165,9 @@ class CudaBackend : public Backend {
   bool graphs_ = true;
   bool pdl_ = false;  // programmatic dependent launch (sm_90+; LLMC_CUDA_PDL=0 disables)
   bool pdlAllowed_ = true;
-  std::map<int, GraphExec> decodeGraphs_;  // by batch size
-  std::map<int, int> decodeRuns_;          // eager runs per batch size before capture
+  // Decode graphs and the eager runs before each capture, by (batch size, tail).
+  std::map<std::pair<int, Tail>, GraphExec> decodeGraphs_;
+  std::map<std::pair<int, Tail>, int> decodeRuns_;
 };
 
 // Launches `k` on the backend's stream with `args` (copied: each must have exactly the type of

@@ -42,7 +42,7 @@ std::string castKernelName(engine::DType to) { return std::string("llmc_cast_") 
 
 const std::vector<std::string>& fixedKernelNames() {
   static const std::vector<std::string> names = {
-      "llmc_add", "llmc_argmax", "llmc_attn_combine", "llmc_cast_bf16", "llmc_cast_f16",
+      "llmc_add", "llmc_argmax", "llmc_argmax_rows", "llmc_attn_combine", "llmc_cast_bf16", "llmc_cast_f16",
       "llmc_copy_cols", "llmc_embedding_bf16", "llmc_embedding_f16", "llmc_embedding_f32",
       "llmc_fill_random_bf16", "llmc_fill_random_f32", "llmc_gather_rows", "llmc_gelu",
       "llmc_gelu_tanh", "llmc_glu_gelu", "llmc_glu_gelu_tanh", "llmc_glu_silu", "llmc_mul",

@@ -33,6 +33,16 @@ inline int prefillSmemBytes(int headDim) {
   const int floats = bq * (headDim + 1) + bk * (headDim + 1) + bk * headDim + bq * (bk + 1) + 3 * bq;
   return floats * 4;
 }
+// llmc_argmax_rows (elementwise.cuh) splits a row of `vocab` logits into blocks of argmaxChunk()
+// columns (~4096, at most kArgmaxMaxParts blocks per row); argmaxParts() blocks cover the row.
+inline constexpr int kArgmaxMaxParts = 64;
+inline int argmaxChunk(int vocab) {
+  if (vocab <= 0) return 1;
+  int parts = (vocab + 4095) / 4096;
+  parts = parts < 1 ? 1 : parts > kArgmaxMaxParts ? kArgmaxMaxParts : parts;
+  return (vocab + parts - 1) / parts;
+}
+inline int argmaxParts(int vocab) { return (vocab + argmaxChunk(vocab) - 1) / argmaxChunk(vocab); }
 // Threads per block the GEMV kernels are written for (4 warps = 4 output rows).
 inline constexpr int kGemvThreads = 128;
 inline constexpr int kGemvRowsPerBlock = 4;

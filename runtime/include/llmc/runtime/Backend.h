@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,28 @@ class Backend {
   virtual int64_t kvBlockCount() const = 0;
   // Runs the whole program for one step. logits: [sequences.size(), vocab] row-major f32, on the host.
   virtual Status forward(const StepBatch& batch, std::vector<float>* logits) = 0;
+  // Runs the step like forward() but returns only each sequence's greedy token: the id of the
+  // largest logit of its row (the lowest id among equal maxima, NaN never wins; 0 for a row with
+  // no finite maximum). Lets greedy decoding skip copying [sequences, vocab] floats to the host
+  // (the CUDA backend takes the argmax on the device). This default calls forward() and scans.
+  virtual Status forwardArgmax(const StepBatch& batch, std::vector<int32_t>* tokens) {
+    std::vector<float> logits;
+    LLMC_RETURN_IF_ERROR(forward(batch, &logits));
+    const size_t rows = batch.sequences.size();
+    const size_t vocab = rows == 0 ? 0 : logits.size() / rows;
+    tokens->assign(rows, 0);
+    for (size_t r = 0; r < rows; ++r) {
+      const float* row = logits.data() + r * vocab;
+      float best = -std::numeric_limits<float>::infinity();
+      for (size_t j = 0; j < vocab; ++j) {
+        if (row[j] > best) {  // strict: the first maximum stays; NaN compares false
+          best = row[j];
+          (*tokens)[r] = static_cast<int32_t>(j);
+        }
+      }
+    }
+    return Status::Ok();
+  }
   // Copies the KV contents of block `src` into block `dst` (copy-on-write of shared prefix blocks).
   virtual Status copyBlock(int32_t src, int32_t dst) = 0;
   // Measures the device's read bandwidth (and GEMM rate where it can); used by `llmc bench`.

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -42,11 +43,16 @@ class Executor {
   // One backend step for all feeds (<= maxSequences feeds, <= maxBatchTokens tokens in total, each
   // sequence at most once). logits: [feeds.size(), vocab], the logits after each feed's last token.
   Status step(const std::vector<Feed>& feeds, std::vector<float>* logits);
+  // The same step, returning only each feed's greedy token (Backend::forwardArgmax): no logits.
+  Status stepArgmax(const std::vector<Feed>& feeds, std::vector<int32_t>* tokens);
   // Feeds `tokens` to one sequence in chunks of maxBatchTokens; logits after the last token.
   Status prefill(SeqId seq, const std::vector<int32_t>& tokens, std::vector<float>* logits);
 
  private:
   Executor(const Engine& engine, std::unique_ptr<Backend> backend, const BackendOptions& options);
+  // Checks the feeds, reserves their KV blocks and builds batch_; run(batch_) calls the backend;
+  // then the sequences' new lengths are committed.
+  Status runStep(const std::vector<Feed>& feeds, const std::function<Status(const StepBatch&)>& run);
 
   const Engine& engine_;
   std::unique_ptr<Backend> backend_;

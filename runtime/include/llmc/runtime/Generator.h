@@ -39,6 +39,10 @@ struct GenerationOptions {
   bool ignoreEos = false;
   std::vector<std::string> stopStrings;
   bool recordLogits = false;     // keep the logits of every decode step (tests, debugging)
+  // Greedy decode steps (temperature 0, no repetition penalty, no recordLogits) ask the backend for
+  // each sequence's argmax only (Backend::forwardArgmax: on the GPU, one id per sequence comes back
+  // instead of a vocab-wide row). The tokens are the same either way; false always takes logits.
+  bool backendArgmax = true;
   // Streaming: called for every event; returning false ends that sequence (StopReason::kCallback).
   std::function<bool(const TokenEvent&)> onToken;
 };
