@@ -8,6 +8,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 G=$ROOT/.gpu
 OUT=${OUT:-$ROOT/gpu-out}
 mkdir -p "$OUT"
+export LD_LIBRARY_PATH=$G/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}  # carried libonnx_proto/libprotobuf
 export XDG_CACHE_HOME=${XDG_CACHE_HOME:-/tmp/llmc-cache}
 for shape in ${SHAPES:-llama2-7b}; do
   ck=/tmp/ck-$shape

@@ -32,7 +32,13 @@ done
 
 # Only these may be direct dynamic dependencies (ELF NEEDED): glibc's parts, the loader, NVRTC and
 # cuBLASLt (CUDA 13 is installed on the GPU machine; what they need themselves comes with them).
-ALLOWED='^(libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|ld-linux-x86-64\.so|libnvrtc\.so|libcublasLt\.so)'
+ALLOWED='^(libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|ld-linux-x86-64\.so|libnvrtc\.so|libcublasLt\.so|libonnx_proto\.so|libprotobuf\.so)'
+# Debian ships ONNX's protobuf classes only as a shared library: llmc (with the compiler) carries
+# libonnx_proto and libprotobuf in .gpu/lib, found through LD_LIBRARY_PATH on the GPU machine.
+mkdir -p "$STAGE/lib"
+for lib in libonnx_proto.so.1 libprotobuf.so.32; do
+  cp -L "/usr/lib/x86_64-linux-gnu/$lib" "$STAGE/lib/$lib"
+done
 bad=0
 {
   echo "llmc GPU carry, built $(date -u +%FT%TZ) from $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"

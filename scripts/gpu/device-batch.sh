@@ -21,6 +21,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 G=$ROOT/.gpu
 OUT=${OUT:-$ROOT/gpu-out}
 mkdir -p "$OUT"
+export LD_LIBRARY_PATH=$G/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}  # carried libonnx_proto/libprotobuf
 export XDG_CACHE_HOME=${XDG_CACHE_HOME:-/tmp/llmc-cache}   # NVRTC kernel cache of the tests
 export PATH=/usr/local/cuda/bin:$PATH
 QUICK_FLAG=()
