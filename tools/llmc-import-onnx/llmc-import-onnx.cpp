@@ -3,10 +3,12 @@
 // Owner: onnx. Thin driver for the lit tests and for looking at a model:
 //   llmc-import-onnx model.onnx            # generic llm ops, as imported
 //   llmc-import-onnx model.onnx --raise    # after the raising passes (per-token form)
+//   llmc-import-onnx --list-ops            # supported ops: domain op min-version versions...
 // Errors go to stderr as one line; exit 2 for bad input, 1 for internal errors.
 //
 //===----------------------------------------------------------------------===//
 #include "llmc/Compiler/Import/ONNX/OnnxImporter.h"
+#include "llmc/Compiler/Import/ONNX/OnnxOps.h"
 #include "llmc/Passes/Passes.h"
 #include "llmc/Passes/Raising/Raising.h"
 
@@ -25,6 +27,16 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--raise") == 0)
       raise = true;
+    else if (std::strcmp(argv[i], "--list-ops") == 0) {
+      for (const llmc::onnx_import::SupportedOp &op : llmc::onnx_import::supportedOps()) {
+        std::cout << (op.domain.empty() ? "ai.onnx" : op.domain) << " " << op.opType << " "
+                  << op.minVersion;
+        for (int64_t v : op.versions)
+          std::cout << " " << v;
+        std::cout << "\n";
+      }
+      return 0;
+    }
     else if (argv[i][0] == '-') {
       std::cerr << "usage: llmc-import-onnx MODEL.onnx [--raise]\n";
       return 2;

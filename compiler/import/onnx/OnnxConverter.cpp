@@ -190,3 +190,18 @@ std::vector<const OpConverter *> OpRegistry::all() const {
 }
 
 }  // namespace llmc::onnx_import
+
+#include "llmc/Compiler/Import/ONNX/OnnxOps.h"
+
+namespace llmc::onnx_import {
+
+std::vector<SupportedOp> supportedOps() {
+  std::vector<SupportedOp> out;
+  for (const OpConverter *c : OpRegistry::get().all())
+    out.push_back({c->domain, c->opType, c->minVersion, c->versions});
+  return out;
+}
+
+int64_t maxKnownOpset() { return kMaxKnownOpset; }
+
+}  // namespace llmc::onnx_import
