@@ -43,6 +43,14 @@ struct CheckRaisedPass : llmc::impl::CheckRaisedBase<CheckRaisedPass> {
           e.second = op;
         ++e.first;
       });
+      auto results = f.getResultTypes();
+      auto rt = results.size() == 1 ? dyn_cast<RankedTensorType>(results[0]) : RankedTensorType();
+      const bool lastRow = rt && rt.getRank() == 2 && rt.getDimSize(0) == 1 && !rt.isDynamicDim(1);
+      if (left.empty() && !lastRow) {
+        f.emitError("@forward must return the last token's logits (tensor<1xVxf32>), it returns ")
+            << f.getFunctionType().getResults();
+        return signalPassFailure();
+      }
       if (left.empty())
         return;
       std::string msg;

@@ -58,10 +58,9 @@ struct RaiseLastTokenPass : llmc::impl::RaiseLastTokenBase<RaiseLastTokenPass> {
       if (!ot || ot.getRank() == 2 && ot.getDimSize(0) == 1)
         return;  // already the last row
       auto lin = rowsSource(out).getDefiningOp<llm::LinearOp>();
-      if (!lin || !lin->hasOneUse()) {
-        f.emitError("llmc-raise-last-token: the result is not the rows of a llm.linear head");
-        return signalPassFailure();
-      }
+      // Not a linear head: left as is; llmc-check-raised reports what remains.
+      if (!lin || !lin->hasOneUse())
+        return;
       auto in = tensorType(lin.getInput());
       OpBuilder b(lin);
       Value last = b.create<llm::LastTokenOp>(

@@ -280,7 +280,13 @@ StatusOr<mlir::Value> OnnxImporterImpl::materialize(const std::string &name, boo
   if (!allData(vs))
     return Internal("ONNX importer: value '" + name + "' used before its producer was emitted");
   bool found = false;
-  LLMC_ASSIGN_OR_RETURN(mlir::Value v, canonical(name, vs, found));
+  // Canonical forms are attributed to the node that computed the value.
+  mlir::Location saved = loc_;
+  if (vs.producer >= 0)
+    loc_ = mlir::NameLoc::get(b_.getStringAttr(model_.graph().node(vs.producer).name()));
+  StatusOr<mlir::Value> canon = canonical(name, vs, found);
+  loc_ = saved;
+  LLMC_ASSIGN_OR_RETURN(mlir::Value v, std::move(canon));
   if (found) {
     emitted_[name] = v;
     return v;
