@@ -102,6 +102,20 @@ def test_verbose_build_prints_raising():
     assert "raised to the per-token form" in proc.stderr and '"attention":2' in proc.stderr
 
 
+def test_builds_are_deterministic_and_dump_every_pass():
+    onnx_path = export(make_tiny("llama"), "llama", 18)
+    d = workdir("onnx-det")
+    a = build(onnx_path, os.path.join(d, "a.engine"), "--gpu-arch", "none", "--dump-ir", os.path.join(d, "ir"))
+    b = build(onnx_path, os.path.join(d, "b.engine"), "--gpu-arch", "none")
+    assert open(a, "rb").read() == open(b, "rb").read()
+    dumps = sorted(os.listdir(os.path.join(d, "ir")))
+    assert dumps[0] == "00-import.mlir" and dumps[-1].endswith("-llmc-plan-memory.mlir")
+    assert any(n.endswith("-llmc-raise-attention.mlir") for n in dumps)
+    assert len({n[:2] for n in dumps}) == len(dumps)  # one number per pass, no gaps reused
+    imported = open(os.path.join(d, "ir", "00-import.mlir")).read()
+    assert "llm.causal_mask" in imported and "llm.positions" in imported and "llm.sdpa" not in imported
+
+
 def test_mistral_sliding_window_is_recovered():
     onnx_path = export(make_tiny("mistral"), "mistral", 18)
     engine = build(onnx_path, os.path.join(workdir("onnx-engines"), "mistral-w.engine"), "--gpu-arch", "none")

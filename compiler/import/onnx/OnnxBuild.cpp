@@ -202,7 +202,7 @@ Status buildOnnxEngine(const BuildOptions &opt, BuildSummary *summary) {
   mlir::PassManager pm(&ctx, mlir::ModuleOp::getOperationName());
   buildDefaultPipeline(pm);
   if (!opt.dumpIrDir.empty())
-    enableIRDumps(pm, opt.dumpIrDir, 20);
+    enableIRDumps(pm, opt.dumpIrDir, 1 + static_cast<int>(raise.size()));
   if (!run(pm))
     return Internal("the pass pipeline failed on the model from " + path + ":\n" + diag);
 
