@@ -183,6 +183,45 @@ Status OnnxImporterImpl::probeAll() {
   return Status::Ok();
 }
 
+// The exporter's value_info (and output types) must agree with what the probes computed: the
+// element type, and every dimension it states as a number. A disagreement means the graph is not
+// what llmc understood (or the file is inconsistent), so the build stops there.
+Status OnnxImporterImpl::checkValueInfo() const {
+  const onnx::GraphProto &g = model_.graph();
+  auto check = [&](const onnx::ValueInfoProto &vi) -> Status {
+    auto it = values_.find(vi.name());
+    if (it == values_.end() || !vi.type().has_tensor_type())
+      return Status::Ok();
+    const onnx::TypeProto_Tensor &tt = vi.type().tensor_type();
+    const ProbeValue &p0 = it->second.probes[0];
+    auto bad = [&](const std::string &what) {
+      return InvalidArgument(model_.path() + ": value_info of '" + vi.name() + "' says " + what);
+    };
+    if (tt.elem_type() != 0 && tt.elem_type() != p0.dtype)
+      return bad(std::string(onnxTypeName(tt.elem_type())) + " but the graph computes " +
+                 onnxTypeName(p0.dtype));
+    if (!tt.has_shape())
+      return Status::Ok();
+    for (int p = 0; p < kNumProbes; ++p) {
+      const std::vector<int64_t> &shape = it->second.probes[p].shape;
+      if (static_cast<int>(shape.size()) != tt.shape().dim_size())
+        return bad("rank " + std::to_string(tt.shape().dim_size()) + " but the graph computes " +
+                   eval::shapeString(shape));
+      for (int k = 0; k < tt.shape().dim_size(); ++k)
+        if (tt.shape().dim(k).has_dim_value() && tt.shape().dim(k).dim_value() != shape[k])
+          return bad("dimension " + std::to_string(k) + " is " +
+                     std::to_string(tt.shape().dim(k).dim_value()) + " but the graph computes " +
+                     std::to_string(shape[k]) + " (at T=" + std::to_string(kProbeLengths[p]) + ")");
+    }
+    return Status::Ok();
+  };
+  for (const onnx::ValueInfoProto &vi : g.value_info())
+    LLMC_RETURN_IF_ERROR(check(vi));
+  for (const onnx::ValueInfoProto &vi : g.output())
+    LLMC_RETURN_IF_ERROR(check(vi));
+  return Status::Ok();
+}
+
 const ProbeValue &OnnxImporterImpl::probe(const std::string &name, int p) const {
   return values_.at(name).probes[p];
 }
@@ -313,6 +352,7 @@ StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> OnnxImporterImpl::run() {
   LLMC_RETURN_IF_ERROR(checkSupported());
   LLMC_RETURN_IF_ERROR(classifyInputs());
   LLMC_RETURN_IF_ERROR(probeAll());
+  LLMC_RETURN_IF_ERROR(checkValueInfo());
   const onnx::GraphProto &g = model_.graph();
   if (g.output_size() != 1)
     return Unsupported(model_.path() + ": the graph has " + std::to_string(g.output_size()) +

@@ -61,6 +61,7 @@ class OnnxImporterImpl {
   Status checkSupported();
   Status classifyInputs();
   Status probeAll();
+  Status checkValueInfo() const;
   Status emitNode(int idx);
   StatusOr<mlir::Value> canonical(const std::string &name, const ValueState &vs, bool &found);
   StatusOr<mlir::Value> weightValue(const std::string &name, const InitializerData &d);

@@ -11,3 +11,7 @@
 // RUN: %python -c "open('%t.garbage.onnx', 'wb').write(bytes(range(256)) * 4)"
 // RUN: not llmc-import-onnx %t.garbage.onnx 2>&1 | FileCheck %s --check-prefix=GARBAGE
 // GARBAGE: error: {{.*}}.garbage.onnx: not an ONNX model
+
+// RUN: %make_onnx bad_value_info %t.vi.onnx
+// RUN: not llmc-import-onnx %t.vi.onnx 2>&1 | FileCheck %s --check-prefix=VI
+// VI: error: {{.*}}.vi.onnx: value_info of 'x' says dimension 2 is 9 but the graph computes 8 (at T=6)

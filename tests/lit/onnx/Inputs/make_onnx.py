@@ -186,6 +186,15 @@ def unsupported(path):
     save(path, nodes, [], "e", domains=[("com.microsoft", 1)])
 
 
+def bad_value_info(path):
+    """value_info states x as [1, seq, 9], but the table has 8 columns."""
+    n = h.make_node
+    save(path, [n("Neg", ["x"], ["y"], name="neg")], [], "y")
+    m = onnx.load(path)
+    m.graph.value_info.append(h.make_tensor_value_info("x", TP.FLOAT, [1, "seq", 9]))
+    onnx.save(m, path)
+
+
 def seq_static(path):
     g = h.make_graph([h.make_node("Gather", ["E", "input_ids"], ["x"], axis=0)], "g",
                      [h.make_tensor_value_info("input_ids", TP.INT64, [1, 7])],
