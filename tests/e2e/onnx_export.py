@@ -21,6 +21,8 @@ def main():
     ap.add_argument("--opset", type=int, default=18)
     ap.add_argument("--external-data", action="store_true")
     ap.add_argument("--no-side-files", action="store_true")
+    ap.add_argument("--mask-and-batch", action="store_true",
+                    help="also take attention_mask, and make the batch axis dynamic")
     args = ap.parse_args()
 
     import torch
@@ -37,13 +39,31 @@ def main():
         def forward(self, input_ids):
             return self.m(input_ids=input_ids, use_cache=False).logits
 
+    class LogitsWithMask(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask):
+            return self.m(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    ids = torch.tensor([[1, 17, 42, 99, 5, 7]])
     tmp = args.out + ".partial.onnx"
-    torch.onnx.export(Logits(model), (ids,), tmp, dynamo=True, opset_version=args.opset,
-                      input_names=["input_ids"], output_names=["logits"],
-                      dynamic_shapes={"input_ids": {1: torch.export.Dim("seq", max=4096)}},
-                      external_data=args.external_data)
+    seq = torch.export.Dim("seq", max=4096)
+    if args.mask_and_batch:
+        # A batch of 2 in the example keeps torch from specialising the batch axis to 1.
+        ids = torch.tensor([[1, 17, 42, 99, 5, 7], [3, 4, 5, 6, 7, 8]])
+        batch = torch.export.Dim("batch")
+        torch.onnx.export(LogitsWithMask(model), (ids, torch.ones_like(ids)), tmp, dynamo=True,
+                          opset_version=args.opset, input_names=["input_ids", "attention_mask"],
+                          output_names=["logits"],
+                          dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
+                          external_data=args.external_data)
+    else:
+        ids = torch.tensor([[1, 17, 42, 99, 5, 7]])
+        torch.onnx.export(Logits(model), (ids,), tmp, dynamo=True, opset_version=args.opset,
+                          input_names=["input_ids"], output_names=["logits"],
+                          dynamic_shapes={"input_ids": {1: seq}}, external_data=args.external_data)
     if args.external_data:
         # Keep the data file's name as the model refers to it (location is relative).
         import onnx

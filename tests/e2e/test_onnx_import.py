@@ -20,9 +20,10 @@ PROMPT = [1, 17, 42, 99, 5, 230, 64, 7, 150, 33, 12, 280]
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def export(model_dir, name, opset, external=False, side_files=True):
+def export(model_dir, name, opset, external=False, side_files=True, mask_and_batch=False):
     """The .onnx of `model_dir` (exported once per test run and cached)."""
-    tag = f"{name}-op{opset}" + ("-ext" if external else "") + ("" if side_files else "-bare")
+    tag = (f"{name}-op{opset}" + ("-ext" if external else "") + ("" if side_files else "-bare") +
+           ("-maskbatch" if mask_and_batch else ""))
     out = os.path.join(TMP, "onnx", tag, "model.onnx")
     if not os.path.exists(out):
         cmd = [sys.executable, os.path.join(HERE, "onnx_export.py"), "--model", model_dir, "--out", out,
@@ -31,6 +32,8 @@ def export(model_dir, name, opset, external=False, side_files=True):
             cmd.append("--external-data")
         if not side_files:
             cmd.append("--no-side-files")
+        if mask_and_batch:
+            cmd.append("--mask-and-batch")
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
         if proc.returncode != 0:
             if opset >= 23 and "opset" in proc.stderr.lower():
@@ -62,6 +65,23 @@ def test_greedy_and_logits_match(arch, opset):
     got = np.array(out["prompt_logits"])
     np.testing.assert_allclose(got, ort_last_logits(onnx_path, PROMPT), atol=1e-4, rtol=0)
     np.testing.assert_allclose(got, want_hf, atol=1e-4, rtol=0)
+    assert out["ids"] == want_ids
+
+
+def test_dynamic_batch_and_attention_mask_input():
+    # The runtime batches sequences itself: a dynamic batch axis is taken as 1 and the
+    # attention_mask input as all ones (no padding).
+    src = make_tiny("llama")
+    onnx_path = export(src, "llama", 18, mask_and_batch=True)
+    engine = build(onnx_path, os.path.join(workdir("onnx-engines"), "llama-maskbatch.engine"), "--gpu-arch", "none")
+    want_ids, _ = hf_greedy(src, PROMPT, 8)
+    out = run_json(engine, "--prompt-ids", ",".join(map(str, PROMPT)), "-n", 8, "--temperature", 0,
+                   "--logits", "--ignore-eos")
+    import onnxruntime as ort
+    sess = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    want = sess.run(None, {"input_ids": np.array([PROMPT], dtype=np.int64),
+                           "attention_mask": np.ones((1, len(PROMPT)), dtype=np.int64)})[0][0, -1]
+    np.testing.assert_allclose(np.array(out["prompt_logits"]), want, atol=1e-4, rtol=0)
     assert out["ids"] == want_ids
 
 
