@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <numeric>
 
@@ -138,25 +139,24 @@ INSTANTIATE_TEST_SUITE_P(
                       Geometry{DType::kF32, 16, 2, 256, 100}, Geometry{DType::kBF16, 64, 8, 128, 257},
                       Geometry{DType::kF16, 12, 4, 96, 0}, Geometry{DType::kBF16, 40, 4, 128, 0, 32}));
 
-// Prefill: several sequences, some continuing a cached prefix (chunked prefill).
-class PrefillTest : public ::testing::TestWithParam<Geometry> {};
-
-TEST_P(PrefillTest, FlashPrefillMatchesFloat64) {
-  LLMC_REQUIRE_GPU();
-  const Geometry g = GetParam();
+// Prefill: several sequences, some continuing a cached prefix (chunked prefill), tiles cut as the
+// backend cuts them. tc: the tensor-core kernel (64-row tiles) instead of the FP32 one.
+struct PrefillSeq {
+  int start, count;
+};
+void checkPrefill(const Geometry& g, bool tc, const std::vector<PrefillSeq>& seqs, double scaleMul, double tol) {
+  const KernelKind kind = tc ? KernelKind::kAttnPrefillTc : KernelKind::kAttnPrefill;
   KernelSet ks;
-  ASSERT_OK(ks.build({{KernelKind::kAttnPrefill, g.kv, g.hd, 0}}));
-  std::mt19937 rng(21 + g.hd + g.nh);
-  struct Seq { int start, count; };
-  const std::vector<Seq> seqs = {{0, 100}, {37, 5}, {200, 64}, {0, 1}, {5, 130}};
+  ASSERT_OK(ks.build({{kind, g.kv, g.hd, 0}}));
+  std::mt19937 rng(21 + g.hd + g.nh + (tc ? 1000 : 0));
   std::vector<int> lens;
-  for (const Seq& s : seqs) lens.push_back(s.start + s.count);
+  for (const PrefillSeq& s : seqs) lens.push_back(s.start + s.count);
   PagedCache cache;
   cache.build(g, lens, rng);
   int T = 0;
-  for (const Seq& s : seqs) T += s.count;
+  for (const PrefillSeq& s : seqs) T += s.count;
   const std::vector<float> q = randomVector(rng, static_cast<size_t>(T) * g.nh * g.hd);
-  const int bq = cuda::prefillTileRows(g.hd);
+  const int bq = tc ? 64 : cuda::prefillTileRows(g.hd);
   std::vector<int32_t> tiles;
   int tok = 0;
   for (size_t s = 0; s < seqs.size(); ++s) {
@@ -166,9 +166,9 @@ TEST_P(PrefillTest, FlashPrefillMatchesFloat64) {
   }
   const int numTiles = static_cast<int>(tiles.size() / 4);
   auto dq = upload(q), dc = upload(cache.bytes), dt = upload(cache.flatTables()), dtl = upload(tiles), out = poisoned(q.size());
-  const double scale = 0.7 / std::sqrt(static_cast<double>(g.hd));
-  const cudaKernel_t k = ks.get({KernelKind::kAttnPrefill, g.kv, g.hd, 0});
-  const int smem = cuda::prefillSmemBytes(g.hd);
+  const double scale = scaleMul / std::sqrt(static_cast<double>(g.hd));
+  const cudaKernel_t k = ks.get({kind, g.kv, g.hd, 0});
+  const int smem = tc ? cuda::prefillTcSmemBytes(g.hd) : cuda::prefillSmemBytes(g.hd);
   ASSERT_EQ(cudaKernelSetAttributeForDevice(k, cudaFuncAttributeMaxDynamicSharedMemorySize, smem, 0), cudaSuccess);
   ASSERT_OK(launchSync(k, dim3(numTiles, g.nh), dim3(128), smem, dq.as<const float>(), g.nh * g.hd,
                        static_cast<const void*>(dc.get()), g.blockSize, dt.as<const int32_t>(), cache.maxBlocks,
@@ -181,8 +181,42 @@ TEST_P(PrefillTest, FlashPrefillMatchesFloat64) {
         attendRef(cache, static_cast<int>(s), seqs[s].start + j, &q[(static_cast<size_t>(tok) * g.nh + h) * g.hd], h, scale,
                   &ref[(static_cast<size_t>(tok) * g.nh + h) * g.hd]);
   }
-  EXPECT_LT(relError(download<float>(out, q.size()), ref), kF32TolAttention);
+  const double err = relError(download<float>(out, q.size()), ref);
+  EXPECT_LT(err, tol) << (tc ? "tensor-core" : "fp32") << " prefill, scale x" << scaleMul;
+  std::printf("%s prefill %s hd %d nh %d nkv %d window %d bs %d scale x%.1f: rel L2 error %.2e\n", tc ? "tc" : "fp32",
+              engine::dtypeName(g.kv), g.hd, g.nh, g.nkv, g.window, g.blockSize, scaleMul, err);
 }
+
+class PrefillTest : public ::testing::TestWithParam<Geometry> {};
+
+TEST_P(PrefillTest, FlashPrefillMatchesFloat64) {
+  LLMC_REQUIRE_GPU();
+  checkPrefill(GetParam(), false, {{0, 100}, {37, 5}, {200, 64}, {0, 1}, {5, 130}}, 0.7, kF32TolAttention);
+}
+
+// The tensor-core prefill: Q and P are rounded to the cache's 16-bit type for the mma (as every
+// FlashAttention does), so the error is that of one bf16/f16 rounding (2^-9 / 2^-11 relative),
+// not of f32 arithmetic. Long sequences (many key tiles through the double buffer), chunks whose
+// first position is not a multiple of 64, partial tiles, peaked (scale x4) and flat softmax.
+constexpr double kTcTolBf16 = 1e-2, kTcTolF16 = 3e-3;
+class PrefillTcTest : public ::testing::TestWithParam<Geometry> {};
+
+TEST_P(PrefillTcTest, TensorCorePrefillMatchesFloat64) {
+  LLMC_REQUIRE_GPU();
+  const Geometry g = GetParam();
+  ASSERT_TRUE(cuda::prefillTcSupported(g.kv, g.hd));
+  const double tol = g.kv == DType::kBF16 ? kTcTolBf16 : kTcTolF16;
+  const std::vector<PrefillSeq> seqs = {{0, 100}, {37, 5}, {200, 64}, {0, 1}, {5, 130}, {0, 300}, {701, 77}};
+  for (double scaleMul : {0.7, 4.0}) checkPrefill(g, true, seqs, scaleMul, tol);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Geometries, PrefillTcTest,
+    ::testing::Values(Geometry{DType::kBF16, 32, 32, 128, 0}, Geometry{DType::kBF16, 32, 8, 128, 0},
+                      Geometry{DType::kBF16, 8, 1, 64, 0}, Geometry{DType::kBF16, 8, 2, 128, 50},
+                      Geometry{DType::kBF16, 8, 4, 64, 257}, Geometry{DType::kF16, 12, 4, 128, 0},
+                      Geometry{DType::kF16, 4, 2, 64, 33}, Geometry{DType::kBF16, 8, 8, 128, 0, 32},
+                      Geometry{DType::kBF16, 4, 2, 64, 0, 8}));
 
 INSTANTIATE_TEST_SUITE_P(
     Geometries, PrefillTest,

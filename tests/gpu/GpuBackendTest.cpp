@@ -150,6 +150,9 @@ TEST_P(BackendTest, MatchesFloat64Forward) {
   Loaded l = load(path, smallOptions());
   ASSERT_TRUE(l.backend);
   EXPECT_EQ(static_cast<cuda::CudaBackend*>(l.backend.get())->kernelSection(), "kernels." + deviceArch());
+  // 16-bit caches with head_dim 64 / 128 prefill on the tensor cores.
+  EXPECT_EQ(static_cast<cuda::CudaBackend*>(l.backend.get())->usesPrefillTc(),
+            cuda::prefillTcSupported(v.cfg.dtype, v.cfg.headDim));
 
   std::mt19937 rng(99);
   const int prompt = 20, decode = 12, vocab = v.cfg.vocab;
@@ -259,6 +262,56 @@ TEST(GpuBackend, PdlMatchesPlainLaunches) {
     ASSERT_EQ(a, b) << "decode at " << pos;
   }
   std::filesystem::remove(path);
+}
+
+// Long prompts in 64-token chunks (several query and key tiles per chunk, chunk starts that are
+// multiples of 64 and one that is not), bf16 head_dim 128 with GQA and a sliding window: the
+// tensor-core prefill against the float64 forward, and against the FP32 prefill kernel.
+TEST(GpuBackend, LongChunkedPrefillOnTensorCores) {
+  LLMC_REQUIRE_GPU();
+  for (int window : {0, 70}) {
+    test::TinyLlamaConfig c;
+    c.fused = true;
+    c.dtype = engine::DType::kBF16;
+    c.hidden = 512;
+    c.heads = 4;
+    c.kvHeads = 2;
+    c.headDim = 128;
+    c.inter = 256;
+    c.vocab = 200;
+    c.maxPos = 400;
+    c.slidingWindow = window;
+    const test::TinyLlama model = test::makeTinyLlama(c);
+    const std::string path = tempPath("long-prefill.engine");
+    ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+    BackendOptions o = smallOptions();
+    o.kvBlocks = 128;
+    Loaded tc = load(path, o);
+    ASSERT_TRUE(tc.backend);
+    EXPECT_TRUE(static_cast<cuda::CudaBackend*>(tc.backend.get())->usesPrefillTc());
+    auto plainBackend = createCudaBackend();
+    ASSERT_TRUE(plainBackend.ok());
+    static_cast<cuda::CudaBackend*>(plainBackend->get())->setPrefillTcEnabled(false);
+    ASSERT_OK((*plainBackend)->prepare(*tc.engine, o));
+    EXPECT_FALSE(static_cast<cuda::CudaBackend*>(plainBackend->get())->usesPrefillTc());
+    std::mt19937 rng(17);
+    const int n = 300;
+    const std::vector<int32_t> toks = randomTokens(rng, n, c.vocab);
+    const auto ref = test::referenceLogits(model, toks);
+    StepBatch batch;
+    std::vector<float> a, b;
+    for (int begin : {0, 64, 128, 192, 250}) {  // the last chunk starts at 250 (not a multiple of 64)
+      const int end = begin == 192 ? 250 : std::min(n, begin + 64);
+      batch.tokens.assign(toks.begin() + begin, toks.begin() + end);
+      batch.sequences = {SequenceSlice{0, end - begin, begin, blocks(0, (n + 15) / 16)}};
+      ASSERT_OK(tc.backend->forward(batch, &a));
+      ASSERT_OK((*plainBackend)->forward(batch, &b));
+      EXPECT_LT(relError(a, ref[end - 1]), 2e-2) << "window " << window << " chunk at " << begin;
+      std::vector<double> bd(b.begin(), b.end());
+      EXPECT_LT(relError(a, bd), 2e-2) << "tensor-core vs FP32 prefill, window " << window << " chunk at " << begin;
+    }
+    std::filesystem::remove(path);
+  }
 }
 
 int32_t firstMax(const float* row, int vocab) {

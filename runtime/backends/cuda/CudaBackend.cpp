@@ -53,6 +53,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   engine_ = &engine;
   options_ = options;
   if (const char* g = std::getenv("LLMC_CUDA_GRAPHS"); g && std::string(g) == "0") graphs_ = false;
+  if (const char* t = std::getenv("LLMC_CUDA_PREFILL_TC"); t && std::string(t) == "0") prefillTc_ = false;
 
   LLMC_CUDA_CHECK(cudaSetDevice(device_));
   int major = 0, minor = 0;
@@ -190,6 +191,16 @@ Status CudaBackend::prepareSteps() {
                              " bytes of shared memory per block, this GPU allows " + std::to_string(smemOptin_));
         }
         if (p.prefillSmem > 48 * 1024) LLMC_RETURN_IF_ERROR(lib_->setMaxDynamicSmem(p.prefill, p.prefillSmem, prefillName));
+        // The tensor-core prefill where the engine has it (16-bit caches, head_dim 64 / 128; engines
+        // built before it existed run the FP32 kernel above).
+        if (prefillTc_ && prefillTcSupported(plan_.kvDtype, hd)) {
+          const std::string tcName = kernelName({KernelKind::kAttnPrefillTc, plan_.kvDtype, hd, 0});
+          if (auto k = get(tcName); k.ok() && prefillTcSmemBytes(hd) <= smemOptin_) {
+            p.prefillTc = *k;
+            p.prefillTcSmem = prefillTcSmemBytes(hd);
+            if (p.prefillTcSmem > 48 * 1024) LLMC_RETURN_IF_ERROR(lib_->setMaxDynamicSmem(p.prefillTc, p.prefillTcSmem, tcName));
+          }
+        }
         LLMC_ASSIGN_OR_RETURN(p.kernel, get("llmc_attn_combine"));
         break;
       }
@@ -224,6 +235,16 @@ Status CudaBackend::prepareSteps() {
     prepared_.push_back(p);
   }
   return Status::Ok();
+}
+
+bool CudaBackend::usesPrefillTc() const {
+  bool any = false;
+  for (const Prepared& p : prepared_) {
+    if (p.step->op != OpKind::kAttention && p.step->op != OpKind::kQkvAttention) continue;
+    if (p.prefillTc == nullptr) return false;
+    any = true;
+  }
+  return any;
 }
 
 Status CudaBackend::allocateBuffers() {

@@ -59,6 +59,10 @@ class CudaBackend : public Backend {
   void setGraphsEnabled(bool on) { graphs_ = on; }
   bool pdlEnabled() const { return pdl_; }
   void setPdlEnabled(bool on) { pdlAllowed_ = on; pdl_ = pdl_ && on; }
+  // The tensor-core prefill attention (before prepare(); LLMC_CUDA_PREFILL_TC=0 disables it).
+  void setPrefillTcEnabled(bool on) { prefillTc_ = on; }
+  // Whether prepare() found the tensor-core prefill for every attention step.
+  bool usesPrefillTc() const;
 
  private:
   // Everything a step needs at run time, resolved once in prepare().
@@ -67,6 +71,7 @@ class CudaBackend : public Backend {
     cudaKernel_t kernel = nullptr;                        // norms, rope, elementwise, embedding, ...
     std::array<cudaKernel_t, kMaxGemvRows + 1> gemv{};    // linear, by row count
     cudaKernel_t ropeKv = nullptr, decode = nullptr, prefill = nullptr;  // attention
+    cudaKernel_t prefillTc = nullptr;  // tensor-core prefill, where the engine has it
     const void* w = nullptr;       // weight in its dtype
     const void* b = nullptr;       // layer_norm bias in its dtype
     const float* biasF32 = nullptr;
@@ -74,6 +79,7 @@ class CudaBackend : public Backend {
     int n = 0, k = 0;              // linear
     int decodeGroup = 1;
     int prefillSmem = 0;
+    int prefillTcSmem = 0;
     const float* invFreq = nullptr;
   };
   // What a step ends with after the program: the logits rows (gathered when the program's output
@@ -163,6 +169,7 @@ class CudaBackend : public Backend {
   int64_t kvBlocks_ = 0;
 
   bool graphs_ = true;
+  bool prefillTc_ = true;
   bool pdl_ = false;  // programmatic dependent launch (sm_90+; LLMC_CUDA_PDL=0 disables)
   bool pdlAllowed_ = true;
   // Decode graphs and the eager runs before each capture, by (batch size, tail).

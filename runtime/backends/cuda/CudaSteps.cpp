@@ -107,6 +107,11 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
     return launch(p.kernel, dim3(nh, shape.nseq), dim3(128), 0, "attn_combine", static_cast<const float*>(partM),
                   static_cast<const float*>(partL), static_cast<const float*>(partAcc), splits, hd, out, nh * hd);
   }
+  if (p.prefillTc != nullptr) {  // 64-row tiles, like the FP32 kernel's for head_dim <= 128
+    return launch(p.prefillTc, dim3(shape.tiles64, nh), dim3(128), p.prefillTcSmem, "attn_prefill_tc",
+                  static_cast<const float*>(qr), nh * hd, static_cast<const void*>(cache), bs, tables, maxBlocksPerSeq_,
+                  meta + offTiles64_, nh, nkv, scale, window, out, nh * hd);
+  }
   const bool wide = prefillTileRows(hd) == 32;
   const int tiles = wide ? shape.tiles32 : shape.tiles64;
   const int32_t* tileList = meta + (wide ? offTiles32_ : offTiles64_);

@@ -28,6 +28,7 @@ std::string kernelName(const KernelSpec& s) {
     case KernelKind::kRopeKvWrite: return "llmc_rope_kv_write_" + dt + "_d" + a;
     case KernelKind::kAttnDecode: return "llmc_attn_decode_" + dt + "_d" + a + "_g" + b;
     case KernelKind::kAttnPrefill: return "llmc_attn_prefill_" + dt + "_d" + a;
+    case KernelKind::kAttnPrefillTc: return "llmc_attn_prefill_tc_" + dt + "_d" + a;
   }
   return "llmc_unknown";
 }
@@ -172,6 +173,7 @@ StatusOr<KernelPlan> planKernels(const json& program, const WeightLookup& weight
       specs.insert({KernelKind::kRopeKvWrite, plan.kvDtype, h, 0});
       specs.insert({KernelKind::kAttnDecode, plan.kvDtype, h, decodeGroup(static_cast<int>(nh), static_cast<int>(nkv))});
       specs.insert({KernelKind::kAttnPrefill, plan.kvDtype, h, 0});
+      if (prefillTcSupported(plan.kvDtype, h)) specs.insert({KernelKind::kAttnPrefillTc, plan.kvDtype, h, 0});
     }
     // Every other op runs on a fixed kernel (fixedKernelNames()).
   }

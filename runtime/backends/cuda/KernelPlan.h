@@ -43,6 +43,13 @@ inline int argmaxChunk(int vocab) {
   return (vocab + parts - 1) / parts;
 }
 inline int argmaxParts(int vocab) { return (vocab + argmaxChunk(vocab) - 1) / argmaxChunk(vocab); }
+// The tensor-core prefill (attention_prefill_tc.cuh, mma.sync on 16-bit operands): 16-bit caches,
+// head_dim 64 / 128; 64 query rows per tile (the 64-row tile list), 128 threads, and
+// 2 buffers x (K, V) x 64 keys x head_dim 16-bit elements of dynamic shared memory.
+inline bool prefillTcSupported(engine::DType kv, int headDim) {
+  return kv != engine::DType::kF32 && (headDim == 64 || headDim == 128);
+}
+inline int prefillTcSmemBytes(int headDim) { return 2 * 2 * 64 * headDim * 2; }
 // Threads per block the GEMV kernels are written for (4 warps = 4 output rows).
 inline constexpr int kGemvThreads = 128;
 inline constexpr int kGemvRowsPerBlock = 4;
@@ -55,6 +62,7 @@ enum class KernelKind {
   kRopeKvWrite,   // dtype = KV cache; a = head_dim
   kAttnDecode,    // dtype = KV cache; a = head_dim, b = G (query heads per block)
   kAttnPrefill,   // dtype = KV cache; a = head_dim
+  kAttnPrefillTc, // dtype = KV cache (f16 / bf16); a = head_dim (64 / 128): tensor-core prefill
 };
 
 struct KernelSpec {
