@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# ncu-decode.sh - on the GPU machine: per-kernel device time of decode steps (Nsight Compute, one
+# metric: duration), summed by kernel name, next to the bytes each kernel class must read.
+#
+#   SHAPE=llama2-7b bash scripts/gpu/ncu-decode.sh       # needs profile-7b.sh's engine or builds it
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+G=$ROOT/.gpu
+OUT=${OUT:-$ROOT/gpu-out}
+mkdir -p "$OUT"
+export LD_LIBRARY_PATH=$G/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export XDG_CACHE_HOME=${XDG_CACHE_HOME:-/tmp/llmc-cache}
+shape=${SHAPE:-llama2-7b}
+ck=/tmp/ck-$shape
+engine=/tmp/$shape.engine
+[[ -f $ck/config.json ]] || python3 "$ROOT/scripts/gpu/make-checkpoint.py" "$shape" "$ck" 2>&1 | tail -1
+[[ -f $engine ]] || "$G/bin/llmc" build "$ck" -o "$engine" --gpu-arch sm_90 2>&1 | tail -1
+NCU=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
+# Skip the load, the limits measurement and the prefill; then profile a few whole decode steps.
+LLMC_CUDA_GRAPHS=0 "$NCU" --metrics gpu__time_duration.sum --launch-skip ${SKIP:-1500} --launch-count ${COUNT:-600} \
+  --csv "$G/bin/llmc" bench "$engine" --device cuda --no-verify --prompt-len 128 --gen 32 --warmup 0 \
+  > "$OUT/ncu-$shape.csv" 2> "$OUT/ncu-$shape.err"
+python3 - "$OUT/ncu-$shape.csv" <<'PY'
+import csv, collections, sys
+rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
+hdr = rows[0]; rows = rows[1:]
+ki, vi, ui = hdr.index("Kernel Name"), hdr.index("Metric Value"), hdr.index("Metric Unit")
+tot = collections.defaultdict(float); cnt = collections.Counter()
+for r in rows:
+    v = float(r[vi].replace(",", ""))
+    v = v / 1000.0 if r[ui] == "nsecond" else (v if r[ui] == "usecond" else v * 1000.0)
+    tot[r[ki][:70]] += v; cnt[r[ki][:70]] += 1
+all_us = sum(tot.values())
+print(f"{len(rows)} kernels profiled, {all_us/1000:.2f} ms device time")
+for k, v in sorted(tot.items(), key=lambda x: -x[1])[:25]:
+    print(f"{v/1000:8.3f} ms  {cnt[k]:5d}x  {v/cnt[k]:8.1f} us avg  {k}")
+PY
