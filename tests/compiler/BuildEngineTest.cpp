@@ -267,7 +267,7 @@ TEST(BuildEngine, OtherFailuresLeaveNoFile) {
 
   o.inputPath = d.file("model.onnx");
   writeFile(o.inputPath, "not really");
-  expectFailure(o, StatusCode::kUnsupported, {"model.onnx", "ONNX"});
+  expectFailure(o, StatusCode::kInvalidArgument, {"model.onnx", "not an ONNX model"});
 
   o.inputPath = d.file("nope");
   expectFailure(o, StatusCode::kNotFound, {"nope"});
