@@ -68,6 +68,17 @@ EmitFn binaryEmit(std::string fn) {
   };
 }
 
+// Mod: fmod = 0 (integers; the result takes the divisor's sign, like Python) or fmod = 1
+// (C fmod, the dividend's sign; required for floats).
+Status modEval(EvalCtx &c) {
+  const bool fmod = c.attr.i("fmod", 0) != 0;
+  if (isOnnxFloatType(c.input(0).dtype) && !fmod)
+    return c.fail("Mod of floats needs fmod = 1");
+  if (!isOnnxFloatType(c.input(0).dtype) && fmod)
+    return c.unsupported("integer Mod with fmod = 1");
+  return binaryEval("mod")(c);
+}
+
 // --- elementwise unary ----------------------------------------------------------------------
 
 EvalFn unaryEval(std::string fn) {
@@ -377,6 +388,7 @@ void registerMathOps(OpRegistry &r) {
   add(r, "Pow", {1, 7, 12, 13, 15}, 7, binaryEval("pow"), binaryEmit("pow"));
   add(r, "Max", {1, 6, 8, 12, 13}, 8, binaryEval("max"), binaryEmit("max"));
   add(r, "Min", {1, 6, 8, 12, 13}, 8, binaryEval("min"), binaryEmit("min"));
+  add(r, "Mod", {10, 13}, 10, modEval, binaryEmit("mod"));
   add(r, "And", {1, 7}, 7, binaryEval("and"), binaryEmit("and"));
   add(r, "Or", {1, 7}, 7, binaryEval("or"), binaryEmit("or"));
   add(r, "Xor", {1, 7}, 7, binaryEval("xor"), binaryEmit("xor"));

@@ -18,7 +18,7 @@ namespace llmc {
 
 struct BuildOptions {
   // An HF model folder (config.json + model.safetensors[.index.json] [+ tokenizer.json]).
-  // A .onnx file gives a clear "not yet supported" error for now.
+  // Or a .onnx file (docs/onnx.md; compiler/import/onnx/OnnxBuild.cpp).
   std::string inputPath;
   std::string outputPath;
   // Engine weight dtype: "auto" (the checkpoint's predominant dtype), "f32", "f16", "bf16".

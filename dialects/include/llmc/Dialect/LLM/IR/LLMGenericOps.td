@@ -124,7 +124,8 @@ def LLM_ElemBinaryOp : LLM_GenericOp<"binary"> {
   let summary = "elementwise binary function with numpy broadcasting";
   let description = [{
     `fn` is one of add, sub, mul, div, pow, max, min, mod, and, or, xor, eq, lt, le, gt, ge.
-    Comparisons give i1.
+    Comparisons give i1. `mod` takes the divisor's sign for integers (ONNX Mod fmod=0) and is C
+    fmod for floats (fmod=1).
 
     ```mlir
     %y = llm.binary "mul" %x, %s : tensor<1x?x64xf32>, tensor<1x?x1xf32> -> tensor<1x?x64xf32>
