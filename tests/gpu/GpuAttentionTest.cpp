@@ -172,7 +172,7 @@ void checkPrefill(const Geometry& g, bool tc, const std::vector<PrefillSeq>& seq
   ASSERT_EQ(cudaKernelSetAttributeForDevice(k, cudaFuncAttributeMaxDynamicSharedMemorySize, smem, 0), cudaSuccess);
   ASSERT_OK(launchSync(k, dim3(numTiles, g.nh), dim3(128), smem, dq.as<const float>(), g.nh * g.hd,
                        static_cast<const void*>(dc.get()), g.blockSize, dt.as<const int32_t>(), cache.maxBlocks,
-                       dtl.as<const int32_t>(), g.nh, g.nkv, static_cast<float>(scale), g.window, out.as<float>(), g.nh * g.hd));
+                       dtl.as<const int32_t>(), g.nh, g.nkv, static_cast<float>(scale), g.window, out.get(), g.nh * g.hd, 0));
   std::vector<double> ref(q.size());
   tok = 0;
   for (size_t s = 0; s < seqs.size(); ++s) {
@@ -181,8 +181,22 @@ void checkPrefill(const Geometry& g, bool tc, const std::vector<PrefillSeq>& seq
         attendRef(cache, static_cast<int>(s), seqs[s].start + j, &q[(static_cast<size_t>(tok) * g.nh + h) * g.hd], h, scale,
                   &ref[(static_cast<size_t>(tok) * g.nh + h) * g.hd]);
   }
-  const double err = relError(download<float>(out, q.size()), ref);
+  const std::vector<float> got = download<float>(out, q.size());
+  const double err = relError(got, ref);
   EXPECT_LT(err, tol) << (tc ? "tensor-core" : "fp32") << " prefill, scale x" << scaleMul;
+  // A 16-bit output (the prefill hand-off to the o projection): the f32 result, rounded to nearest
+  // even exactly as the cast kernel would round it.
+  for (DType outType : {DType::kBF16, DType::kF16}) {
+    auto out16 = upload(std::vector<uint16_t>(q.size(), 0xffff));
+    ASSERT_OK(launchSync(k, dim3(numTiles, g.nh), dim3(128), smem, dq.as<const float>(), g.nh * g.hd,
+                         static_cast<const void*>(dc.get()), g.blockSize, dt.as<const int32_t>(), cache.maxBlocks,
+                         dtl.as<const int32_t>(), g.nh, g.nkv, static_cast<float>(scale), g.window, out16.get(), g.nh * g.hd,
+                         outType == DType::kBF16 ? 1 : 2));
+    const auto bits = download<uint16_t>(out16, q.size());
+    for (size_t i = 0; i < q.size(); ++i)
+      ASSERT_EQ(bits[i], outType == DType::kBF16 ? floatToBf16(got[i]) : floatToF16(got[i]))
+          << engine::dtypeName(outType) << " output element " << i;
+  }
   std::printf("%s prefill %s hd %d nh %d nkv %d window %d bs %d scale x%.1f: rel L2 error %.2e\n", tc ? "tc" : "fp32",
               engine::dtypeName(g.kv), g.hd, g.nh, g.nkv, g.window, g.blockSize, scaleMul, err);
 }
@@ -226,57 +240,67 @@ INSTANTIATE_TEST_SUITE_P(
                       Geometry{DType::kF32, 4, 4, 16, 0, 32}));
 
 // rope_kv_write: q rotated into its scratch, k rotated and v copied into the cache slots.
+// rope_kv_write: q rotated into its scratch, k rotated and v copied into the cache slots; the fused
+// row f32, or bf16 as a prefill GEMM hands it over (16-bit hand-off).
 TEST(GpuAttention, RopeKvWrite) {
   LLMC_REQUIRE_GPU();
   for (DType kv : {DType::kF32, DType::kBF16}) {
     for (int fused = 0; fused < 2; ++fused) {
-      const int nh = 8, nkv = 2, hd = 64, rot = fused ? 32 : 0, T = 7, bs = 16, numBlocks = 6;
-      KernelSet ks;
-      ASSERT_OK(ks.build({{KernelKind::kRopeKvWrite, kv, hd, 0}}));
-      std::mt19937 rng(31 + fused);
-      const int w = (nh + 2 * nkv) * hd;
-      const std::vector<float> qkv = randomVector(rng, static_cast<size_t>(T) * w);
-      const std::vector<int32_t> pos = {0, 1, 2, 15, 16, 40, 95};
-      std::vector<int32_t> slots(T);
-      const std::vector<int32_t> table = {4, 0, 5, 2, 1, 3};
-      for (int t = 0; t < T; ++t) slots[t] = table[pos[t] / bs] * bs + pos[t] % bs;
-      const std::vector<float> inv = invFreqFor(32, 10000.0);
-      const size_t cacheElems = static_cast<size_t>(numBlocks) * 2 * nkv * bs * hd, elem = engine::dtypeBytes(kv);
-      auto dqkv = upload(qkv), dpos = upload(pos), dslots = upload(slots), dinv = upload(inv);
-      auto dcache = upload(std::vector<uint8_t>(cacheElems * elem, 0xff)), dq = poisoned(static_cast<size_t>(T) * nh * hd);
-      ASSERT_OK(launchSync(ks.get({KernelKind::kRopeKvWrite, kv, hd, 0}), dim3(T), dim3(128), 0, dqkv.as<const float>(), w,
-                           dqkv.as<const float>() + nh * hd, w, dqkv.as<const float>() + (nh + nkv) * hd, w,
-                           dpos.as<const int32_t>(), dslots.as<const int32_t>(), dcache.get(), bs, nh, nkv, rot,
-                           fused ? dinv.as<const float>() : nullptr, 0, dq.as<float>()));
-      std::vector<double> qRef, kRef, vRef;
-      std::vector<float> kGot, vGot;
-      const auto cacheBytes = download<uint8_t>(dcache, cacheElems * elem);
-      auto at = [&](size_t i) {
-        if (kv == DType::kF32) { float f; std::memcpy(&f, &cacheBytes[4 * i], 4); return f; }
-        uint16_t h; std::memcpy(&h, &cacheBytes[2 * i], 2); return bf16ToFloat(h);
-      };
-      for (int t = 0; t < T; ++t) {
-        for (int h = 0; h < nh; ++h) {
-          std::vector<double> v(qkv.begin() + t * w + h * hd, qkv.begin() + t * w + (h + 1) * hd);
-          ropeRef(v.data(), hd, rot, false, pos[t], inv);
-          qRef.insert(qRef.end(), v.begin(), v.end());
-        }
-        for (int h = 0; h < nkv; ++h) {
-          std::vector<double> k(qkv.begin() + t * w + (nh + h) * hd, qkv.begin() + t * w + (nh + h + 1) * hd);
-          ropeRef(k.data(), hd, rot, false, pos[t], inv);
-          kRef.insert(kRef.end(), k.begin(), k.end());
-          vRef.insert(vRef.end(), qkv.begin() + t * w + (nh + nkv + h) * hd, qkv.begin() + t * w + (nh + nkv + h + 1) * hd);
-          const int block = slots[t] / bs, off = slots[t] % bs;
-          for (int d = 0; d < hd; ++d) {
-            kGot.push_back(at((((static_cast<size_t>(block) * 2 + 0) * nkv + h) * bs + off) * hd + d));
-            vGot.push_back(at((((static_cast<size_t>(block) * 2 + 1) * nkv + h) * bs + off) * hd + d));
+      for (int in16 = 0; in16 < 2; ++in16) {
+        const int nh = 8, nkv = 2, hd = 64, rot = fused ? 32 : 0, T = 7, bs = 16, numBlocks = 6;
+        KernelSet ks;
+        ASSERT_OK(ks.build({{KernelKind::kRopeKvWrite, kv, hd, 0}}));
+        std::mt19937 rng(31 + fused);
+        const int w = (nh + 2 * nkv) * hd;
+        const std::vector<float> qkv = randomVector(rng, static_cast<size_t>(T) * w);
+        const Stored stored = store(in16 ? DType::kBF16 : DType::kF32, qkv);  // what the kernel reads, exactly
+        const std::vector<double>& src = stored.values;
+        const size_t inElem = in16 ? 2 : 4;
+        const std::vector<int32_t> pos = {0, 1, 2, 15, 16, 40, 95};
+        std::vector<int32_t> slots(T);
+        const std::vector<int32_t> table = {4, 0, 5, 2, 1, 3};
+        for (int t = 0; t < T; ++t) slots[t] = table[pos[t] / bs] * bs + pos[t] % bs;
+        const std::vector<float> inv = invFreqFor(32, 10000.0);
+        const size_t cacheElems = static_cast<size_t>(numBlocks) * 2 * nkv * bs * hd, elem = engine::dtypeBytes(kv);
+        auto dqkv = upload(stored.bytes), dpos = upload(pos), dslots = upload(slots), dinv = upload(inv);
+        auto dcache = upload(std::vector<uint8_t>(cacheElems * elem, 0xff)), dq = poisoned(static_cast<size_t>(T) * nh * hd);
+        const char* base = static_cast<const char*>(dqkv.get());
+        ASSERT_OK(launchSync(ks.get({KernelKind::kRopeKvWrite, kv, hd, 0}), dim3(T, nh + 2 * nkv),
+                             dim3(cuda::ropeKvThreads(hd)), 0, static_cast<const void*>(base), w,
+                             static_cast<const void*>(base + nh * hd * inElem), w,
+                             static_cast<const void*>(base + (nh + nkv) * hd * inElem), w, dpos.as<const int32_t>(),
+                             dslots.as<const int32_t>(), dcache.get(), bs, nh, nkv, rot,
+                             fused ? dinv.as<const float>() : nullptr, 0, dq.as<float>(), in16));
+        std::vector<double> qRef, kRef, vRef;
+        std::vector<float> kGot, vGot;
+        const auto cacheBytes = download<uint8_t>(dcache, cacheElems * elem);
+        auto at = [&](size_t i) {
+          if (kv == DType::kF32) { float f; std::memcpy(&f, &cacheBytes[4 * i], 4); return f; }
+          uint16_t h; std::memcpy(&h, &cacheBytes[2 * i], 2); return bf16ToFloat(h);
+        };
+        for (int t = 0; t < T; ++t) {
+          for (int h = 0; h < nh; ++h) {
+            std::vector<double> v(src.begin() + t * w + h * hd, src.begin() + t * w + (h + 1) * hd);
+            ropeRef(v.data(), hd, rot, false, pos[t], inv);
+            qRef.insert(qRef.end(), v.begin(), v.end());
+          }
+          for (int h = 0; h < nkv; ++h) {
+            std::vector<double> k(src.begin() + t * w + (nh + h) * hd, src.begin() + t * w + (nh + h + 1) * hd);
+            ropeRef(k.data(), hd, rot, false, pos[t], inv);
+            kRef.insert(kRef.end(), k.begin(), k.end());
+            vRef.insert(vRef.end(), src.begin() + t * w + (nh + nkv + h) * hd, src.begin() + t * w + (nh + nkv + h + 1) * hd);
+            const int block = slots[t] / bs, off = slots[t] % bs;
+            for (int d = 0; d < hd; ++d) {
+              kGot.push_back(at((((static_cast<size_t>(block) * 2 + 0) * nkv + h) * bs + off) * hd + d));
+              vGot.push_back(at((((static_cast<size_t>(block) * 2 + 1) * nkv + h) * bs + off) * hd + d));
+            }
           }
         }
+        const double tol = kv == DType::kF32 ? kF32Tol : 8e-3;
+        EXPECT_LT(relError(download<float>(dq, qRef.size()), qRef), kF32Tol) << "q, rot " << rot << " in16 " << in16;
+        EXPECT_LT(relError(kGot, kRef), tol) << "k, rot " << rot << " in16 " << in16;
+        EXPECT_LT(relError(vGot, vRef), tol) << "v, in16 " << in16;
       }
-      const double tol = kv == DType::kF32 ? kF32Tol : 8e-3;
-      EXPECT_LT(relError(download<float>(dq, qRef.size()), qRef), kF32Tol) << "q, rot " << rot;
-      EXPECT_LT(relError(kGot, kRef), tol) << "k, rot " << rot;
-      EXPECT_LT(relError(vGot, vRef), tol) << "v";
     }
   }
 }

@@ -83,15 +83,16 @@ extern "C" __global__ void llmc_rope(const float* in, float* out, const int* __r
 namespace llmc {
 
 // Appends token t's k and v (every kv head) to the cache at slot slots[t], rotating k (and q into
-// qOut) when rot > 0. q/k/v rows are read with their own strides so that both llm.attention
-// (three values) and llm.qkv_attention (one fused row) use this kernel.
+// qOut) when rot > 0. q/k/v rows are read with their own strides (in elements) so that both
+// llm.attention (three values) and llm.qkv_attention (one fused row) use this kernel; they are of
+// inType (ActType: 16-bit when the fused row comes straight from a prefill GEMM).
 template <typename KV, int HD>
 __device__ __forceinline__ void ropeKvWriteBody(
-    const float* __restrict__ q, int qStride, const float* __restrict__ k, int kStride,
-    const float* __restrict__ v, int vStride, const int* __restrict__ positions,
+    const void* __restrict__ q, int qStride, const void* __restrict__ k, int kStride,
+    const void* __restrict__ v, int vStride, const int* __restrict__ positions,
     const int* __restrict__ slots, KV* __restrict__ cache, int blockSize, int numHeads,
     int numKvHeads, int rot, const float* __restrict__ invFreq, int interleaved,
-    float* __restrict__ qOut) {
+    float* __restrict__ qOut, int inType) {
   const int t = blockIdx.x;
   const int pos = positions[t];
   const int slot = slots[t];
@@ -100,35 +101,38 @@ __device__ __forceinline__ void ropeKvWriteBody(
   // [num_blocks, 2, nkv, bs, HD]: element (block, 0|1, j, off, d)
   const u64 kBase = ((u64)block * 2 * numKvHeads) * blockSize * HD + (u64)off * HD;
   const u64 vBase = kBase + (u64)numKvHeads * blockSize * HD;
-  const float* qr = q + (u64)t * qStride;
-  const float* kr = k + (u64)t * kStride;
-  const float* vr = v + (u64)t * vStride;
+  const u64 qRow = (u64)t * qStride, kRow = (u64)t * kStride, vRow = (u64)t * vStride;
 
-  // q and k: one thread per (head, pair). Heads [0, nh) are q's, [nh, nh + nkv) are k's. With
-  // rot == 0 every pair is a pass-through pair: q is copied to qOut and k to the cache unrotated.
-  const int ropeHeads = numHeads + numKvHeads;
-  for (int idx = threadIdx.x; idx < ropeHeads * kHalf; idx += blockDim.x) {
-    int h = idx / kHalf;
-    const int i = idx % kHalf;
+  // One block per (token, head): blockIdx.y < nh is a q head, then nkv k heads, then nkv v heads.
+  // A decode step has one token, so a single block per token (the first version) left every SM but
+  // one idle and serialised 64 heads x 64 pairs of loads and sin/cos on it (34 us per layer on an
+  // H100 for Llama-2-7B); a block per head spreads the step over the whole GPU (~2-3 us).
+  int h = blockIdx.y;
+  if (h < numHeads + numKvHeads) {
+    // q and k: one thread per pair. With rot == 0 every pair is a pass-through pair: q is copied
+    // to qOut and k to the cache unrotated.
     const bool isQ = h < numHeads;
     if (!isQ) h -= numHeads;
-    int ia, ib;
-    pairIndex(i, rot, interleaved, &ia, &ib);
-    const float* src = isQ ? qr : kr;
-    float a = src[h * HD + ia], b = src[h * HD + ib];
-    if (rot > 0 && i < rot / 2) ropePair(a, b, pos, invFreq[i]);
-    if (isQ) {
-      qOut[(u64)t * numHeads * HD + h * HD + ia] = a;
-      qOut[(u64)t * numHeads * HD + h * HD + ib] = b;
-    } else {
-      const u64 at = kBase + (u64)h * blockSize * HD;
-      cache[at + ia] = fromFloat<KV>(a);
-      cache[at + ib] = fromFloat<KV>(b);
+    const void* src = isQ ? q : k;
+    const u64 row = (isQ ? qRow : kRow) + (u64)h * HD;
+    for (int i = threadIdx.x; i < kHalf; i += blockDim.x) {
+      int ia, ib;
+      pairIndex(i, rot, interleaved, &ia, &ib);
+      float a = loadAct(src, row + ia, inType), b = loadAct(src, row + ib, inType);
+      if (rot > 0 && i < rot / 2) ropePair(a, b, pos, invFreq[i]);
+      if (isQ) {
+        qOut[(u64)t * numHeads * HD + h * HD + ia] = a;
+        qOut[(u64)t * numHeads * HD + h * HD + ib] = b;
+      } else {
+        const u64 at = kBase + (u64)h * blockSize * HD;
+        cache[at + ia] = fromFloat<KV>(a);
+        cache[at + ib] = fromFloat<KV>(b);
+      }
     }
-  }
-  for (int idx = threadIdx.x; idx < numKvHeads * HD; idx += blockDim.x) {
-    const int h = idx / HD, d = idx % HD;
-    cache[vBase + (u64)h * blockSize * HD + d] = fromFloat<KV>(vr[h * HD + d]);
+  } else {
+    h -= numHeads + numKvHeads;
+    for (int d = threadIdx.x; d < HD; d += blockDim.x)
+      cache[vBase + (u64)h * blockSize * HD + d] = fromFloat<KV>(loadAct(v, vRow + (u64)h * HD + d, inType));
   }
 }
 
@@ -136,16 +140,16 @@ __device__ __forceinline__ void ropeKvWriteBody(
 
 // rot == 0 (llm.attention: rope was its own op): q is copied to qOut as is, k stored unrotated.
 // The attention kernels always read q from qOut, so the attention output may overlap q/k/v.
-// Launch: grid T, block 128.
+// Launch: grid (T, nh + 2 nkv), block ropeKvThreads(hd) (any block size is correct).
 #define LLMC_DEFINE_ROPE_KV_WRITE(NAME, KV, HD)                                                    \
   extern "C" __global__ void __launch_bounds__(128) NAME(                                          \
-      const float* __restrict__ q, int qStride, const float* __restrict__ k, int kStride,          \
-      const float* __restrict__ v, int vStride, const int* __restrict__ positions,                 \
+      const void* __restrict__ q, int qStride, const void* __restrict__ k, int kStride,            \
+      const void* __restrict__ v, int vStride, const int* __restrict__ positions,                  \
       const int* __restrict__ slots, KV* __restrict__ cache, int blockSize, int numHeads,          \
       int numKvHeads, int rot, const float* __restrict__ invFreq, int interleaved,                 \
-      float* __restrict__ qOut) {                                                                  \
-    ::llmc::pdlEnter();                                                                 \
+      float* __restrict__ qOut, int inType) {                                                      \
+    ::llmc::pdlEnter();                                                                            \
     ::llmc::ropeKvWriteBody<KV, HD>(q, qStride, k, kStride, v, vStride, positions, slots, cache,   \
                                     blockSize, numHeads, numKvHeads, rot, invFreq, interleaved,    \
-                                    qOut);                                                         \
+                                    qOut, inType);                                                 \
   }

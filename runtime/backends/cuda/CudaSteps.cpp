@@ -53,34 +53,40 @@ Status CudaBackend::enqueueProgram(const StepShape& shape) {
   return Status::Ok();
 }
 
-Status CudaBackend::enqueueLinear(const Prepared& p, const StepShape& shape, const float* x, float* y, int rows) {
-  (void)shape;
-  if (rows <= kMaxGemvRows) {
+Status CudaBackend::enqueueLinear(const Prepared& p, const void* x, engine::DType xType, void* y, engine::DType yType,
+                                  int rows) {
+  if (rows <= kMaxGemvRows) {  // handoffType() keeps both f32 here
     const dim3 grid(static_cast<unsigned>((p.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
-    return launch(p.gemv[rows], grid, dim3(kGemvThreads), 0, "gemv", x, p.w, p.biasF32, y, p.n);
+    return launch(p.gemv[rows], grid, dim3(kGemvThreads), 0, "gemv", static_cast<const float*>(x), p.w, p.biasF32,
+                  static_cast<float*>(y), p.n);
   }
   const void* operand = x;
-  if (p.wdtype != engine::DType::kF32) {
+  if (p.wdtype != engine::DType::kF32 && xType == engine::DType::kF32) {
     const uint64_t n = static_cast<uint64_t>(rows) * p.k;
-    LLMC_RETURN_IF_ERROR(launch(p.kernel, gridFor(n, smCount_), dim3(256), 0, "cast", x, castScratch_.get(), n));
+    LLMC_RETURN_IF_ERROR(launch(p.kernel, gridFor(n, smCount_), dim3(256), 0, "cast", static_cast<const float*>(x),
+                                castScratch_.get(), n));
     operand = castScratch_.get();
   }
-  return lt_->run(p.wdtype, operand, p.w, p.biasF32, y, rows, p.n, p.k, stream_.get());
+  return lt_->run(p.wdtype, operand, p.w, p.biasF32, y, rows, p.n, p.k, stream_.get(), yType);
 }
 
-Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, float* const* in, float* out) {
+Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, float* const* in, engine::DType inType,
+                                     float* out, engine::DType outType) {
   const StepAttrs& a = p.step->attrs;
   const int nh = static_cast<int>(a.numHeads), nkv = static_cast<int>(a.numKvHeads), hd = static_cast<int>(a.headDim);
   const int bs = options_.kvBlockSize;
   void* cache = kv_.as<uint8_t>() + kvLayerOffset_[a.layer];
   const int32_t* meta = metaDev_.as<const int32_t>();
-  const float *q, *k, *v;
+  // q/k/v as element offsets into their rows: a 16-bit handed-off fused row has 2-byte elements.
+  const void *q, *k, *v;
   int qStride, kStride, vStride;
   if (p.step->op == OpKind::kQkvAttention) {
     const int w = (nh + 2 * nkv) * hd;
-    q = in[0];
-    k = in[0] + nh * hd;
-    v = in[0] + (nh + nkv) * hd;
+    const size_t elem = engine::dtypeBytes(inType);
+    const char* row = reinterpret_cast<const char*>(in[0]);
+    q = row;
+    k = row + static_cast<size_t>(nh) * hd * elem;
+    v = row + static_cast<size_t>(nh + nkv) * hd * elem;
     qStride = kStride = vStride = w;
   } else {
     q = in[0], k = in[1], v = in[2];
@@ -89,9 +95,9 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
   }
   const int rot = p.step->op == OpKind::kQkvAttention ? static_cast<int>(a.rotaryDim) : 0;
   float* qr = qScratch_.as<float>();
-  LLMC_RETURN_IF_ERROR(launch(p.ropeKv, dim3(shape.t), dim3(128), 0, "rope_kv_write", q, qStride, k, kStride, v, vStride,
+  LLMC_RETURN_IF_ERROR(launch(p.ropeKv, dim3(shape.t, nh + 2 * nkv), dim3(ropeKvThreads(hd)), 0, "rope_kv_write", q, qStride, k, kStride, v, vStride,
                               meta + offPositions_, meta + offSlots_, cache, bs, nh, nkv, rot, p.invFreq,
-                              static_cast<int>(a.interleaved), qr));
+                              static_cast<int>(a.interleaved), qr, actTypeCode(inType)));
   const float scale = a.scale;
   const int window = static_cast<int>(a.slidingWindow);
   const int32_t* tables = meta + offTables_;
@@ -107,17 +113,19 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
     return launch(p.kernel, dim3(nh, shape.nseq), dim3(128), 0, "attn_combine", static_cast<const float*>(partM),
                   static_cast<const float*>(partL), static_cast<const float*>(partAcc), splits, hd, out, nh * hd);
   }
+  void* const o = out;
+  const int oType = actTypeCode(outType);
   if (p.prefillTc != nullptr) {  // 64-row tiles, like the FP32 kernel's for head_dim <= 128
     return launch(p.prefillTc, dim3(shape.tiles64, nh), dim3(128), p.prefillTcSmem, "attn_prefill_tc",
                   static_cast<const float*>(qr), nh * hd, static_cast<const void*>(cache), bs, tables, maxBlocksPerSeq_,
-                  meta + offTiles64_, nh, nkv, scale, window, out, nh * hd);
+                  meta + offTiles64_, nh, nkv, scale, window, o, nh * hd, oType);
   }
   const bool wide = prefillTileRows(hd) == 32;
   const int tiles = wide ? shape.tiles32 : shape.tiles64;
   const int32_t* tileList = meta + (wide ? offTiles32_ : offTiles64_);
   return launch(p.prefill, dim3(tiles, nh), dim3(128), p.prefillSmem, "attn_prefill", static_cast<const float*>(qr),
                 nh * hd, static_cast<const void*>(cache), bs, tables, maxBlocksPerSeq_, tileList, nh, nkv, scale, window,
-                out, nh * hd);
+                o, nh * hd, oType);
 }
 
 Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
@@ -128,12 +136,20 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
   auto ptr = [&](int v) { return arena_.as<float>() + prog.values[v].offset * shape.tpad; };
 
   std::vector<float*> in;
-  for (int v : step.in) in.push_back(v < 0 ? nullptr : ptr(v));
-  // Outputs overlapping an input other than as an exact in-place alias go to scratch first.
+  std::vector<engine::DType> inT, outT;  // f32, or the 16-bit hand-off type (Handoff.cpp)
+  for (int v : step.in) {
+    in.push_back(v < 0 ? nullptr : ptr(v));
+    inT.push_back(handoffType(v, shape));
+  }
+  // Outputs overlapping an input other than as an exact in-place alias go to scratch first. A
+  // 16-bit output never counts as in place: its rows sit at other byte offsets than the f32 rows
+  // other blocks are still reading.
   std::vector<float*> out, target;
   int64_t scratchUsed = 0;
   const bool attention = step.op == OpKind::kAttention || step.op == OpKind::kQkvAttention;
   for (int o : step.out) {
+    outT.push_back(handoffType(o, shape));
+    const bool narrow = outT.back() != engine::DType::kF32;
     float* dst = ptr(o);
     const int64_t n = static_cast<int64_t>(rowsOf(o)) * prog.values[o].width;
     bool needScratch = false;
@@ -143,7 +159,7 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
       const int64_t m = static_cast<int64_t>(rowsOf(v)) * prog.values[v].width;
       const bool overlap = dst < src + m && src < dst + n;
       const bool exact = src == dst && prog.values[v].width == prog.values[o].width && rowsOf(v) == rowsOf(o);
-      if (overlap && !(exact && inPlaceSafe(step.op)) && !attention) needScratch = true;
+      if (overlap && !(exact && inPlaceSafe(step.op) && !narrow) && !attention) needScratch = true;
     }
     target.push_back(dst);
     if (needScratch) {
@@ -170,19 +186,19 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
       break;
     case OpKind::kRmsNorm:
       LLMC_RETURN_IF_ERROR(launch(p.kernel, dim3(R), dim3(256), 0, "rms_norm", static_cast<const float*>(in[0]), p.w,
-                                  out[0], a.eps, static_cast<int>(a.unitOffset)));
+                                  static_cast<void*>(out[0]), a.eps, static_cast<int>(a.unitOffset), actTypeCode(outT[0])));
       break;
     case OpKind::kAddRmsNorm:
       LLMC_RETURN_IF_ERROR(launch(p.kernel, dim3(R), dim3(256), 0, "add_rms_norm", static_cast<const float*>(in[0]),
-                                  static_cast<const float*>(in[1]), p.w, out[0], out[1], a.eps,
-                                  static_cast<int>(a.unitOffset)));
+                                  static_cast<const float*>(in[1]), p.w, out[0], static_cast<void*>(out[1]), a.eps,
+                                  static_cast<int>(a.unitOffset), actTypeCode(outT[1])));
       break;
     case OpKind::kLayerNorm:
       LLMC_RETURN_IF_ERROR(launch(p.kernel, dim3(R), dim3(256), 0, "layer_norm", static_cast<const float*>(in[0]), p.w,
-                                  p.b, out[0], a.eps));
+                                  p.b, static_cast<void*>(out[0]), a.eps, actTypeCode(outT[0])));
       break;
     case OpKind::kLinear:
-      LLMC_RETURN_IF_ERROR(enqueueLinear(p, shape, in[0], out[0], R));
+      LLMC_RETURN_IF_ERROR(enqueueLinear(p, in[0], inT[0], out[0], outT[0], R));
       break;
     case OpKind::kSplit: {
       int col = 0;
@@ -203,7 +219,7 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
       break;
     case OpKind::kAttention:
     case OpKind::kQkvAttention:
-      LLMC_RETURN_IF_ERROR(enqueueAttention(p, shape, in.data(), out[0]));
+      LLMC_RETURN_IF_ERROR(enqueueAttention(p, shape, in.data(), inT[0], out[0], outT[0]));
       break;
     case OpKind::kSilu:
     case OpKind::kGelu:
@@ -215,10 +231,13 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
       LLMC_RETURN_IF_ERROR(launch(p.kernel, gridFor(elems, smCount_), dim3(256), 0, "elementwise",
                                   static_cast<const float*>(in[0]), static_cast<const float*>(in[1]), out[0], elems));
       break;
-    case OpKind::kGlu:
-      LLMC_RETURN_IF_ERROR(launch(p.kernel, gridFor(elems / 2, smCount_), dim3(256), 0, "glu",
-                                  static_cast<const float*>(in[0]), out[0], R, W / 2));
+    case OpKind::kGlu: {
+      const int inner = W / 2;
+      const dim3 grid(static_cast<unsigned>(std::min((inner + 255) / 256, 64)), static_cast<unsigned>(std::min(R, 65535)));
+      LLMC_RETURN_IF_ERROR(launch(p.kernel, grid, dim3(256), 0, "glu", static_cast<const void*>(in[0]),
+                                  static_cast<void*>(out[0]), R, inner, actTypeCode(inT[0]), actTypeCode(outT[0])));
       break;
+    }
     case OpKind::kLastToken:
       LLMC_RETURN_IF_ERROR(launch(p.kernel, gridFor(static_cast<uint64_t>(nseq) * W, smCount_), dim3(256), 0,
                                   "gather_rows", static_cast<const float*>(in[0]), meta + offLastRows_, out[0], nseq, W));
@@ -226,7 +245,7 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
   }
   for (size_t k = 0; k < out.size(); ++k) {
     if (out[k] == target[k]) continue;
-    const size_t bytes = static_cast<size_t>(rowsOf(step.out[k])) * prog.values[step.out[k]].width * 4;
+    const size_t bytes = static_cast<size_t>(rowsOf(step.out[k])) * prog.values[step.out[k]].width * engine::dtypeBytes(outT[k]);
     LLMC_CUDA_CHECK(cudaMemcpyAsync(target[k], out[k], bytes, cudaMemcpyDeviceToDevice, stream_.get()));
   }
   return Status::Ok();

@@ -52,6 +52,9 @@ inline bool prefillTcSupported(engine::DType kv, int headDim) {
 inline int prefillTcSmemBytes(int headDim) { return 2 * 2 * 64 * headDim * 2; }
 // Threads per block the GEMV kernels are written for (4 warps = 4 output rows).
 inline constexpr int kGemvThreads = 128;
+// rope_kv_write runs one block per (token, head) with a thread per rotary pair (hd / 2), at least a
+// warp and at most 128 threads; the kernel loops, so any size is correct.
+inline int ropeKvThreads(int headDim) { return headDim / 2 < 32 ? 32 : (headDim / 2 > 128 ? 128 : headDim / 2); }
 inline constexpr int kGemvRowsPerBlock = 4;
 
 enum class KernelKind {
