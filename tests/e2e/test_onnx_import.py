@@ -1,6 +1,6 @@
 """ONNX import: decoders exported with torch.onnx.export(dynamo=True) build with llmc and match the oracles.
 
-Models: tiny random Llama (GQA, llama3 rope scaling), Qwen2 (QKV biases, tied head, MQA), Mistral
+Models: tiny random Llama (GQA, llama3 rope scaling), Llama with tied head and head_dim 24, Qwen2 (QKV biases, tied head, MQA), Mistral
 (sliding window 16) made by transformers, and the real stories260K; opsets 18 and 23. Oracles:
 transformers (greedy tokens with its KV cache) and onnxruntime on the same .onnx (prompt logits).
 Exports run in a subprocess (tests/e2e/onnx_export.py) and are cached under the test tmp dir.
@@ -53,7 +53,7 @@ def model_dir(arch):
 
 
 @pytest.mark.parametrize("opset", [18, 23])
-@pytest.mark.parametrize("arch", ["llama", "qwen2", "mistral", "stories"])
+@pytest.mark.parametrize("arch", ["llama", "llama-tied", "qwen2", "mistral", "stories"])
 def test_greedy_and_logits_match(arch, opset):
     src = model_dir(arch)
     onnx_path = export(src, arch, opset)
@@ -93,6 +93,30 @@ def test_stories_golden_from_onnx():
     out = run_json(engine, "--prompt-ids", ",".join(map(str, ids)), "-n", len(golden["greedy_new_ids"]),
                    "--temperature", 0, "--ignore-eos")
     assert out["ids"] == golden["greedy_new_ids"]
+
+
+@pytest.mark.parametrize("arch", ["llama", "qwen2", "mistral"])
+def test_program_equals_the_hf_import(arch):
+    # Raising must reach exactly the per-token form the HF importer builds from the same
+    # checkpoint: same steps, attributes and value wiring after the same fusions and memory plan
+    # (weights are named differently; inv_freq may differ in the last f32 bit: torch computes it
+    # in f32, the HF importer in double).
+    src = make_tiny(arch)
+    d = workdir("onnx-vs-hf")
+    hf = build(src, os.path.join(d, f"{arch}-hf.engine"), "--gpu-arch", "none")
+    ox = build(export(src, arch, 18), os.path.join(d, f"{arch}-onnx.engine"), "--gpu-arch", "none")
+    ph = json.loads(llmc("inspect", hf, "--json").stdout)["program"]
+    po = json.loads(llmc("inspect", ox, "--json").stdout)["program"]
+    assert ph["arena_per_token"] == po["arena_per_token"] and ph["values"] == po["values"]
+    assert len(ph["steps"]) == len(po["steps"])
+    for a, b in zip(ph["steps"], po["steps"]):
+        assert (a["op"], a["in"], a["out"], sorted(a.get("weights", {}))) == \
+               (b["op"], b["in"], b["out"], sorted(b.get("weights", {})))
+        fa, fb = dict(a.get("attrs", {})), dict(b.get("attrs", {}))
+        ia, ib = fa.pop("inv_freq", None), fb.pop("inv_freq", None)
+        assert fa == fb
+        if ia is not None:
+            np.testing.assert_allclose(ib, ia, rtol=1e-6)
 
 
 def test_report_says_what_was_raised():
