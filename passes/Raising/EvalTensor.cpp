@@ -643,6 +643,10 @@ bool reduceShape(const std::vector<int64_t> &in, std::vector<int64_t> axes, bool
 
 bool reduce(const std::string &fn, const Tensor &a, std::vector<int64_t> axes, bool keepdims,
             Tensor &out, std::string &err) {
+  if (!(fn == "mean" || fn == "sum" || fn == "prod" || fn == "max" || fn == "min")) {
+    err = "unknown reduction '" + fn + "'";
+    return false;
+  }
   const int64_t r = a.rank();
   std::vector<bool> red(r, axes.empty());
   for (int64_t ax : axes) {
@@ -676,10 +680,6 @@ bool reduce(const std::string &fn, const Tensor &a, std::vector<int64_t> axes, b
   if (fn == "mean")
     for (int64_t o = 0; o < n; ++o)
       acc[o] /= static_cast<double>(std::max<int64_t>(cnt[o], 1));
-  if (!(fn == "mean" || fn == "sum" || fn == "prod" || fn == "max" || fn == "min")) {
-    err = "unknown reduction '" + fn + "'";
-    return false;
-  }
   out = Tensor::floats(shape, std::move(acc));
   if (!a.isFloat() && fn != "mean")
     out = cast(out, a.kind);

@@ -74,7 +74,6 @@ struct RaiseLastTokenPass : llmc::impl::RaiseLastTokenBase<RaiseLastTokenPass> {
       ret->setOperand(0, logits);
       f.setFunctionType(FunctionType::get(f.getContext(), f.getArgumentTypes(), {type}));
       // The old head and its views are dead now.
-      SmallVector<Operation *> dead;
       for (Operation *op = out.getDefiningOp(); op && op->use_empty();) {
         Operation *next = op->getNumOperands() ? op->getOperand(0).getDefiningOp() : nullptr;
         op->erase();
