@@ -73,11 +73,16 @@ struct RaiseSdpaPattern : OpRewritePattern<llm::MatMulOp> {
     Value scores = peelScale(sm.getInput(), scale);
     Value mask;
     if (auto add = binaryOf(scores, "add")) {
-      bool lhsIsScores = add.getLhs().getDefiningOp<llm::MatMulOp>() ||
-                         add.getLhs().getDefiningOp<llm::ElemBinaryOp>();
-      Value qk = lhsIsScores ? add.getLhs() : add.getRhs();
-      mask = lhsIsScores ? add.getRhs() : add.getLhs();
-      scores = peelScale(qk, scale);
+      // The scores are the operand that is a (scaled) q·kᵀ matmul; the other one is the mask.
+      double sl = scale, sr = scale;
+      Value l = peelScale(add.getLhs(), sl), r = peelScale(add.getRhs(), sr);
+      if (l.getDefiningOp<llm::MatMulOp>()) {
+        scores = l, mask = add.getRhs(), scale = sl;
+      } else if (r.getDefiningOp<llm::MatMulOp>()) {
+        scores = r, mask = add.getLhs(), scale = sr;
+      } else {
+        return rewriter.notifyMatchFailure(pv, "neither addend of the scores is q·kᵀ");
+      }
     }
     auto qk = scores.getDefiningOp<llm::MatMulOp>();
     if (!qk)

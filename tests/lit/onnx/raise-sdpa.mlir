@@ -40,3 +40,16 @@ func.func @not_softmax(%p: tensor<1x2x?x?xf32>, %v: tensor<1x2x?x4xf32>) -> tens
   %o = llm.matmul %s, %v : tensor<1x2x?x?xf32>, tensor<1x2x?x4xf32> -> tensor<1x2x?x4xf32>
   return %o : tensor<1x2x?x4xf32>
 }
+
+// The mask as the first addend, the scale applied to the scores after the matmul.
+// CHECK-LABEL: func.func @mask_first
+// CHECK: llm.sdpa %arg0, %{{.*}}, %arg2, %arg3 {scale = 1.250000e-01 : f32}
+func.func @mask_first(%q: tensor<1x2x?x4xf32>, %kt: tensor<1x2x4x?xf32>, %v: tensor<1x2x?x4xf32>, %mask: tensor<1x1x?x?xf32>) -> tensor<1x2x?x4xf32> {
+  %s = llm.matmul %q, %kt : tensor<1x2x?x4xf32>, tensor<1x2x4x?xf32> -> tensor<1x2x?x?xf32>
+  %c = llm.constant {value = dense<0.125> : tensor<f32>} : tensor<f32>
+  %ss = llm.binary "mul" %c, %s : tensor<f32>, tensor<1x2x?x?xf32> -> tensor<1x2x?x?xf32>
+  %sm = llm.binary "add" %mask, %ss : tensor<1x1x?x?xf32>, tensor<1x2x?x?xf32> -> tensor<1x2x?x?xf32>
+  %p = llm.softmax %sm {axis = 3 : i64} : tensor<1x2x?x?xf32> -> tensor<1x2x?x?xf32>
+  %o = llm.matmul %p, %v : tensor<1x2x?x?xf32>, tensor<1x2x?x4xf32> -> tensor<1x2x?x4xf32>
+  return %o : tensor<1x2x?x4xf32>
+}
