@@ -239,7 +239,6 @@ INSTANTIATE_TEST_SUITE_P(
                       Geometry{DType::kBF16, 16, 2, 256, 0}, Geometry{DType::kF16, 12, 4, 96, 33},
                       Geometry{DType::kF32, 4, 4, 16, 0, 32}));
 
-// rope_kv_write: q rotated into its scratch, k rotated and v copied into the cache slots.
 // rope_kv_write: q rotated into its scratch, k rotated and v copied into the cache slots; the fused
 // row f32, or bf16 as a prefill GEMM hands it over (16-bit hand-off).
 TEST(GpuAttention, RopeKvWrite) {

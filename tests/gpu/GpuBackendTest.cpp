@@ -314,6 +314,57 @@ TEST(GpuBackend, LongChunkedPrefillOnTensorCores) {
   }
 }
 
+// The 16-bit hand-off (Handoff.cpp): in a bf16 engine's prefill the norms, attention and GLU
+// write their outputs bf16 for cuBLASLt, the qkv and gate/up projections write bf16 for the KV
+// write and the GLU. Logits with and without it agree with the float64 forward (and each other);
+// decode steps (GEMV) are untouched: bit-identical logits. An f32 engine hands nothing off.
+TEST(GpuBackend, HandoffMatchesF32Activations) {
+  LLMC_REQUIRE_GPU();
+  for (const Variant& v : variants()) {
+    const test::TinyLlama model = test::makeTinyLlama(v.cfg);
+    const std::string path = tempPath(std::string("handoff-") + v.name + ".engine");
+    ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+    auto e = Engine::load(path);
+    ASSERT_TRUE(e.ok()) << e.status().message();
+    std::unique_ptr<Backend> with, without;
+    for (int on = 0; on < 2; ++on) {
+      auto b = createCudaBackend();
+      ASSERT_TRUE(b.ok());
+      static_cast<cuda::CudaBackend*>(b->get())->setHandoffEnabled(on == 1);
+      ASSERT_OK((*b)->prepare(**e, smallOptions()));
+      (on ? with : without) = std::move(*b);
+    }
+    const int handed = static_cast<cuda::CudaBackend*>(with.get())->handoffValues();
+    EXPECT_EQ(static_cast<cuda::CudaBackend*>(without.get())->handoffValues(), 0);
+    if (v.cfg.dtype == engine::DType::kF32) {
+      EXPECT_EQ(handed, 0) << v.name;
+    } else {
+      // Per layer: normed -> qkv, qkv -> attention, attention -> o, normed -> gate_up, gate_up -> glu, glu -> down.
+      EXPECT_GE(handed, 6 * v.cfg.layers) << v.name;
+    }
+    std::mt19937 rng(55);
+    const std::vector<int32_t> toks = randomTokens(rng, 40, v.cfg.vocab);
+    const auto ref = test::referenceLogits(model, toks);
+    StepBatch batch;
+    std::vector<float> a, b;
+    batch.tokens.assign(toks.begin(), toks.begin() + 30);  // 30 > 8 tokens: cuBLASLt, hand-off on
+    batch.sequences = {SequenceSlice{0, 30, 0, blocks(0, 4)}};
+    ASSERT_OK(with->forward(batch, &a));
+    ASSERT_OK(without->forward(batch, &b));
+    EXPECT_LT(relError(a, ref[29]), v.tol) << v.name << " with hand-off";
+    EXPECT_LT(relError(b, ref[29]), v.tol) << v.name << " without";
+    for (int pos = 30; pos < 40; ++pos) {
+      batch.tokens = {toks[pos]};
+      batch.sequences = {SequenceSlice{0, 1, pos, blocks(0, 4)}};
+      ASSERT_OK(with->forward(batch, &a));
+      ASSERT_OK(without->forward(batch, &b));
+      EXPECT_LT(relError(a, ref[pos]), v.tol) << v.name << " decode at " << pos;
+      if (v.cfg.dtype == engine::DType::kF32) EXPECT_EQ(a, b) << v.name << " decode at " << pos;
+    }
+    std::filesystem::remove(path);
+  }
+}
+
 int32_t firstMax(const float* row, int vocab) {
   int32_t id = 0;
   for (int j = 1; j < vocab; ++j)

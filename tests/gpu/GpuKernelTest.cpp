@@ -12,10 +12,14 @@
 #include <numeric>
 
 #include "GpuTestUtil.h"
+#include "LtGemm.h"
 #include "llmc/runtime/HalfFloat.h"
 
 namespace llmc::gputest {
 namespace {
+
+// ActType codes of the kernels' 16-bit hand-off parameters (codegen/cuda/kernels/common.cuh).
+constexpr int kF32Out = 0, kBf16Out = 1, kF16Out = 2;
 
 using cuda::KernelKind;
 using cuda::KernelSpec;
@@ -96,7 +100,7 @@ TEST_P(NormTest, RmsAddRmsLayer) {
   for (int unit = 0; unit < 2; ++unit) {
     auto dy = poisoned(n);
     ASSERT_OK(launchSync(ks.get({KernelKind::kRmsNorm, c.dt, c.h, 0}), dim3(c.rows), dim3(256), 0, dx.as<const float>(),
-                         static_cast<const void*>(dw.get()), dy.as<float>(), eps, unit));
+                         static_cast<const void*>(dw.get()), dy.get(), eps, unit, kF32Out));
     std::vector<double> ref(n);
     for (int t = 0; t < c.rows; ++t) {
       double ss = 0;
@@ -110,7 +114,7 @@ TEST_P(NormTest, RmsAddRmsLayer) {
     auto dsum = poisoned(n), dy = poisoned(n);
     ASSERT_OK(launchSync(ks.get({KernelKind::kAddRmsNorm, c.dt, c.h, 0}), dim3(c.rows), dim3(256), 0,
                          dx.as<const float>(), dr.as<const float>(), static_cast<const void*>(dw.get()), dsum.as<float>(),
-                         dy.as<float>(), eps, 0));
+                         dy.get(), eps, 0, kF32Out));
     std::vector<double> sum(n), ref(n);
     for (size_t i = 0; i < n; ++i) sum[i] = static_cast<double>(x[i]) + r[i];
     for (int t = 0; t < c.rows; ++t) {
@@ -125,7 +129,7 @@ TEST_P(NormTest, RmsAddRmsLayer) {
     auto dx2 = upload(x), dy2 = poisoned(n);
     ASSERT_OK(launchSync(ks.get({KernelKind::kAddRmsNorm, c.dt, c.h, 0}), dim3(c.rows), dim3(256), 0,
                          dx2.as<const float>(), dr.as<const float>(), static_cast<const void*>(dw.get()), dx2.as<float>(),
-                         dy2.as<float>(), eps, 0));
+                         dy2.get(), eps, 0, kF32Out));
     EXPECT_LT(relError(download<float>(dx2, n), sum), 1e-7) << "add_rms_norm in place";
     EXPECT_LT(relError(download<float>(dy2, n), ref), kF32Tol) << "add_rms_norm in place";
   }
@@ -133,7 +137,7 @@ TEST_P(NormTest, RmsAddRmsLayer) {
     auto dy = poisoned(n);
     ASSERT_OK(launchSync(ks.get({KernelKind::kLayerNorm, c.dt, c.h, 0}), dim3(c.rows), dim3(256), 0, dx.as<const float>(),
                          static_cast<const void*>(dw.get()), withBias ? static_cast<const void*>(db.get()) : nullptr,
-                         dy.as<float>(), eps));
+                         dy.get(), eps, kF32Out));
     std::vector<double> ref(n);
     for (int t = 0; t < c.rows; ++t) {
       double mean = 0, var = 0;
@@ -145,6 +149,42 @@ TEST_P(NormTest, RmsAddRmsLayer) {
         ref[t * c.h + i] = (x[t * c.h + i] - mean) * inv * w.values[i] + (withBias ? b.values[i] : 0.0);
     }
     EXPECT_LT(relError(download<float>(dy, n), ref), kF32Tol) << "layer_norm bias=" << withBias;
+  }
+  // 16-bit outputs (the prefill hand-off to cuBLASLt): the same values as the f32 output, rounded
+  // to nearest even exactly as the cast kernel / host converters round them.
+  for (int code : {kBf16Out, kF16Out}) {
+    auto y32 = poisoned(n), s32 = poisoned(n), y16 = upload(std::vector<uint16_t>(n, 0xffff)), s16 = poisoned(n);
+    auto l32 = poisoned(n), l16 = upload(std::vector<uint16_t>(n, 0xffff));
+    auto r16 = upload(std::vector<uint16_t>(n, 0xffff));
+    ASSERT_OK(launchSync(ks.get({KernelKind::kAddRmsNorm, c.dt, c.h, 0}), dim3(c.rows), dim3(256), 0, dx.as<const float>(),
+                         dr.as<const float>(), static_cast<const void*>(dw.get()), s32.as<float>(), y32.get(), eps, 1, kF32Out));
+    ASSERT_OK(launchSync(ks.get({KernelKind::kAddRmsNorm, c.dt, c.h, 0}), dim3(c.rows), dim3(256), 0, dx.as<const float>(),
+                         dr.as<const float>(), static_cast<const void*>(dw.get()), s16.as<float>(), y16.get(), eps, 1, code));
+    ASSERT_OK(launchSync(ks.get({KernelKind::kLayerNorm, c.dt, c.h, 0}), dim3(c.rows), dim3(256), 0, dx.as<const float>(),
+                         static_cast<const void*>(dw.get()), static_cast<const void*>(db.get()), l32.get(), eps, kF32Out));
+    ASSERT_OK(launchSync(ks.get({KernelKind::kLayerNorm, c.dt, c.h, 0}), dim3(c.rows), dim3(256), 0, dx.as<const float>(),
+                         static_cast<const void*>(dw.get()), static_cast<const void*>(db.get()), l16.get(), eps, code));
+    ASSERT_OK(launchSync(ks.get({KernelKind::kRmsNorm, c.dt, c.h, 0}), dim3(c.rows), dim3(256), 0, dx.as<const float>(),
+                         static_cast<const void*>(dw.get()), r16.get(), eps, 0, code));
+    const auto f32y = download<float>(y32, n), f32l = download<float>(l32, n);
+    const auto h16y = download<uint16_t>(y16, n), h16l = download<uint16_t>(l16, n), h16r = download<uint16_t>(r16, n);
+    EXPECT_EQ(download<float>(s16, n), download<float>(s32, n)) << "the residual sum stays f32";
+    auto narrow = [&](float f) { return code == kBf16Out ? floatToBf16(f) : floatToF16(f); };
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(h16y[i], narrow(f32y[i])) << "add_rms_norm 16-bit output " << i;
+      ASSERT_EQ(h16l[i], narrow(f32l[i])) << "layer_norm 16-bit output " << i;
+    }
+    // rms_norm without unit offset: against the float64 reference within one rounding.
+    std::vector<double> ref(n);
+    std::vector<float> got(n);
+    for (int t = 0; t < c.rows; ++t) {
+      double ss = 0;
+      for (int i = 0; i < c.h; ++i) ss += static_cast<double>(x[t * c.h + i]) * x[t * c.h + i];
+      const double inv = 1.0 / std::sqrt(ss / c.h + eps);
+      for (int i = 0; i < c.h; ++i) ref[t * c.h + i] = x[t * c.h + i] * inv * w.values[i];
+    }
+    for (size_t i = 0; i < n; ++i) got[i] = code == kBf16Out ? bf16ToFloat(h16r[i]) : f16ToFloat(h16r[i]);
+    EXPECT_LT(relError(got, ref), code == kBf16Out ? 4e-3 : 1e-3) << "rms_norm 16-bit output";
   }
 }
 
@@ -209,11 +249,27 @@ TEST(GpuKernels, ActivationsGluAddMul) {
   const char* glus[] = {"llmc_glu_silu", "llmc_glu_gelu", "llmc_glu_gelu_tanh"};
   for (int g = 0; g < 3; ++g) {
     auto out = poisoned(T * I);
-    ASSERT_OK(launchSync(ks.get(glus[g]), dim3(3), dim3(256), 0, da.as<const float>(), out.as<float>(), T, I));
+    // Grid (column blocks, rows) smaller than the work in both directions: the loops stride.
+    ASSERT_OK(launchSync(ks.get(glus[g]), dim3(1, 3), dim3(128), 0, da.get(), out.get(), T, I, kF32Out, kF32Out));
     std::vector<double> ref(T * I);
     for (int t = 0; t < T; ++t)
       for (int i = 0; i < I; ++i) ref[t * I + i] = unary[g].f(a[t * 2 * I + i]) * a[t * 2 * I + I + i];
     EXPECT_LT(relError(download<float>(out, T * I), ref), kF32Tol) << glus[g];
+    // 16-bit in and out (prefill: gate/up from cuBLASLt, the product into the down projection).
+    for (DType dt : {DType::kBF16, DType::kF16}) {
+      const int code = dt == DType::kBF16 ? kBf16Out : kF16Out;
+      const Stored gu = store(dt, a);
+      auto dgu = upload(gu.bytes), o16 = upload(std::vector<uint16_t>(T * I, 0xffff));
+      ASSERT_OK(launchSync(ks.get(glus[g]), dim3(2, 2), dim3(256), 0, dgu.get(), o16.get(), T, I, code, code));
+      std::vector<double> ref16(T * I);
+      for (int t = 0; t < T; ++t)
+        for (int i = 0; i < I; ++i)
+          ref16[t * I + i] = unary[g].f(gu.values[t * 2 * I + i]) * gu.values[t * 2 * I + I + i];
+      const auto bits = download<uint16_t>(o16, T * I);
+      std::vector<float> got(T * I);
+      for (int i = 0; i < T * I; ++i) got[i] = dt == DType::kBF16 ? bf16ToFloat(bits[i]) : f16ToFloat(bits[i]);
+      EXPECT_LT(relError(got, ref16), dt == DType::kBF16 ? 4e-3 : 1e-3) << glus[g] << " " << engine::dtypeName(dt);
+    }
   }
   for (const char* op : {"llmc_add", "llmc_mul"}) {
     auto out = poisoned(n);
@@ -270,6 +326,42 @@ TEST(GpuKernels, CopyColumnsGatherCastArgmax) {
   auto dl = upload(logits), di = upload(std::vector<int32_t>(R, -1));
   ASSERT_OK(launchSync(ks.get("llmc_argmax"), dim3(R), dim3(1024), 0, dl.as<const float>(), vocab, di.as<int32_t>()));
   EXPECT_EQ(download<int32_t>(di, R), (std::vector<int32_t>{31000, 7, 12345}));
+}
+
+// cuBLASLt as the prefill uses it (LtGemm): bf16 operands, f32 accumulation; an f32 output, and a
+// bf16 output (the 16-bit hand-off of the qkv and gate/up projections), with and without bias.
+TEST(GpuKernels, LtGemmOutputs) {
+  LLMC_REQUIRE_GPU();
+  auto gemm = cuda::LtGemm::create(32ull << 20);
+  ASSERT_TRUE(gemm.ok()) << gemm.status().message();
+  std::mt19937 rng(9);
+  const int t = 37, n = 200, k = 512;
+  const Stored x = store(DType::kBF16, randomVector(rng, static_cast<size_t>(t) * k));
+  const Stored w = store(DType::kBF16, randomVector(rng, static_cast<size_t>(n) * k, -0.1f, 0.1f));
+  const std::vector<float> bias = randomVector(rng, n);
+  auto dx = upload(x.bytes), dw = upload(w.bytes), db = upload(bias);
+  for (int withBias = 0; withBias < 2; ++withBias) {
+    std::vector<double> ref(static_cast<size_t>(t) * n);
+    for (int r = 0; r < t; ++r)
+      for (int c = 0; c < n; ++c) {
+        double acc = withBias ? bias[c] : 0.0;
+        for (int i = 0; i < k; ++i) acc += x.values[static_cast<size_t>(r) * k + i] * w.values[static_cast<size_t>(c) * k + i];
+        ref[static_cast<size_t>(r) * n + c] = acc;
+      }
+    const float* bp = withBias ? db.as<float>() : nullptr;
+    auto y32 = poisoned(ref.size());
+    ASSERT_OK((*gemm)->run(DType::kBF16, dx.get(), dw.get(), bp, y32.get(), t, n, k, nullptr, DType::kF32));
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    EXPECT_LT(relError(download<float>(y32, ref.size()), ref), kF32Tol) << "f32 output, bias " << withBias;
+    if (withBias) continue;  // the backend hands off only bias-free projections
+    auto y16 = upload(std::vector<uint16_t>(ref.size(), 0xffff));
+    ASSERT_OK((*gemm)->run(DType::kBF16, dx.get(), dw.get(), nullptr, y16.get(), t, n, k, nullptr, DType::kBF16));
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    const auto bits = download<uint16_t>(y16, ref.size());
+    std::vector<float> got(ref.size());
+    for (size_t i = 0; i < got.size(); ++i) got[i] = bf16ToFloat(bits[i]);
+    EXPECT_LT(relError(got, ref), 4e-3) << "bf16 output";
+  }
 }
 
 // Host argmax with the sampler's rules: first maximum, NaN never wins, 0 without a finite one.

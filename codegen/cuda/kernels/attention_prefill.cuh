@@ -45,7 +45,8 @@ template <typename KV, int HD>
 __device__ __forceinline__ void attnPrefillBody(
     const float* __restrict__ q, int qStride, const KV* __restrict__ cache, int blockSize,
     const int* __restrict__ blockTables, int maxBlocks, const int* __restrict__ tiles,
-    int numHeads, int numKvHeads, float scale, int window, float* __restrict__ out, int oStride) {
+    int numHeads, int numKvHeads, float scale, int window, void* __restrict__ out, int oStride,
+    int outType) {
   using S = PrefillShape<KV, HD>;
   constexpr int BQ = S::BQ, BK = S::BK, E = S::E;
   extern __shared__ float smem[];
@@ -205,7 +206,7 @@ __device__ __forceinline__ void attnPrefillBody(
 #pragma unroll
     for (int j = 0; j < S::DPL; ++j) {
       const int d = lane + 32 * j;
-      if (d < HD) out[(u64)(tok0 + r) * oStride + h * HD + d] = o[i][j] * inv;
+      if (d < HD) storeAct(out, (u64)(tok0 + r) * oStride + h * HD + d, o[i][j] * inv, outType);
     }
   }
 }
@@ -213,15 +214,16 @@ __device__ __forceinline__ void attnPrefillBody(
 }  // namespace llmc
 
 // q: [T, *] query rows (head h at h*HD) with row stride qStride; tiles: [numTiles, 4] int32;
-// out: [T, *] with row stride oStride. Dynamic shared memory: PrefillShape<KV, HD>::kSmemFloats * 4.
+// out: [T, *] of outType (ActType: 16-bit when it feeds a prefill GEMM) with row stride oStride.
+// Dynamic shared memory: PrefillShape<KV, HD>::kSmemFloats * 4.
 // Launch: grid (numTiles, nh), block 128.
 #define LLMC_DEFINE_ATTN_PREFILL(NAME, KV, HD)                                                      \
   extern "C" __global__ void __launch_bounds__(128) NAME(                                           \
       const float* __restrict__ q, int qStride, const KV* __restrict__ cache, int blockSize,        \
       const int* __restrict__ blockTables, int maxBlocks, const int* __restrict__ tiles,            \
-      int numHeads, int numKvHeads, float scale, int window, float* __restrict__ out,               \
-      int oStride) {                                                                                \
-    ::llmc::pdlEnter();                                                                 \
+      int numHeads, int numKvHeads, float scale, int window, void* __restrict__ out,                \
+      int oStride, int outType) {                                                                   \
+    ::llmc::pdlEnter();                                                                             \
     ::llmc::attnPrefillBody<KV, HD>(q, qStride, cache, blockSize, blockTables, maxBlocks, tiles,    \
-                                    numHeads, numKvHeads, scale, window, out, oStride);             \
+                                    numHeads, numKvHeads, scale, window, out, oStride, outType);    \
   }

@@ -101,7 +101,8 @@ template <typename KV, int HD>
 __device__ __forceinline__ void attnPrefillTcBody(
     const float* __restrict__ q, int qStride, const KV* __restrict__ cache, int blockSize,
     const int* __restrict__ blockTables, int maxBlocks, const int* __restrict__ tiles,
-    int numHeads, int numKvHeads, float scale, int window, float* __restrict__ out, int oStride) {
+    int numHeads, int numKvHeads, float scale, int window, void* __restrict__ out, int oStride,
+    int outType) {
   using S = PrefillTcShape<HD>;
   constexpr int BK = S::BK, CH = S::CH;
   extern __shared__ unsigned char prefillTcSmem[];  // dynamic shared memory is 16-byte aligned
@@ -287,29 +288,37 @@ __device__ __forceinline__ void attnPrefillTcBody(
   l1 += __shfl_xor_sync(0xffffffffu, l1, 1);
   l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
   const float inv0 = l0 > 0.f ? 1.f / l0 : 0.f, inv1 = l1 > 0.f ? 1.f / l1 : 0.f;
-  float* o0 = out + (u64)(tok0 + r0) * oStride + h * HD + 2 * t4;
-  float* o1 = out + (u64)(tok0 + r1) * oStride + h * HD + 2 * t4;
+  const u64 at0 = (u64)(tok0 + r0) * oStride + h * HD + 2 * t4;
+  const u64 at1 = (u64)(tok0 + r1) * oStride + h * HD + 2 * t4;
 #pragma unroll
   for (int n = 0; n < S::ON; ++n) {
-    float2 v0, v1;
-    v0.x = o[n][0] * inv0, v0.y = o[n][1] * inv0;
-    v1.x = o[n][2] * inv1, v1.y = o[n][3] * inv1;
-    if (r0 < count) *reinterpret_cast<float2*>(o0 + n * 8) = v0;
-    if (r1 < count) *reinterpret_cast<float2*>(o1 + n * 8) = v1;
+    const float x0 = o[n][0] * inv0, y0 = o[n][1] * inv0, x1 = o[n][2] * inv1, y1 = o[n][3] * inv1;
+    if (outType == kActF32) {
+      float2 v0, v1;
+      v0.x = x0, v0.y = y0;
+      v1.x = x1, v1.y = y1;
+      if (r0 < count) *reinterpret_cast<float2*>(static_cast<float*>(out) + at0 + n * 8) = v0;
+      if (r1 < count) *reinterpret_cast<float2*>(static_cast<float*>(out) + at1 + n * 8) = v1;
+    } else {  // a 16-bit pair is one aligned 32-bit store (at0, at1 are even)
+      const u32 w0 = outType == kActBf16 ? packPair(x0, y0, (const bf16*)nullptr) : packPair(x0, y0, (const f16*)nullptr);
+      const u32 w1 = outType == kActBf16 ? packPair(x1, y1, (const bf16*)nullptr) : packPair(x1, y1, (const f16*)nullptr);
+      if (r0 < count) *reinterpret_cast<u32*>(static_cast<u16*>(out) + at0 + n * 8) = w0;
+      if (r1 < count) *reinterpret_cast<u32*>(static_cast<u16*>(out) + at1 + n * 8) = w1;
+    }
   }
 }
 
 }  // namespace llmc
 
-// Same parameters as LLMC_DEFINE_ATTN_PREFILL; KV is ::llmc::bf16 or ::llmc::f16, HD 64 or 128.
+// Same parameters as LLMC_DEFINE_ATTN_PREFILL (out of outType: ActType); KV is ::llmc::bf16 or ::llmc::f16, HD 64 or 128.
 // Launch: grid (numTiles of 64 rows, nh), block 128, dynamic shared memory
 // PrefillTcShape<HD>::kSmemBytes (32 / 64 KB: above 48 KB it needs the raised limit).
 #define LLMC_DEFINE_ATTN_PREFILL_TC(NAME, KV, HD)                                                   \
   extern "C" __global__ void __launch_bounds__(128) NAME(                                           \
       const float* __restrict__ q, int qStride, const KV* __restrict__ cache, int blockSize,        \
       const int* __restrict__ blockTables, int maxBlocks, const int* __restrict__ tiles,            \
-      int numHeads, int numKvHeads, float scale, int window, float* __restrict__ out,               \
-      int oStride) {                                                                                \
+      int numHeads, int numKvHeads, float scale, int window, void* __restrict__ out,                \
+      int oStride, int outType) {                                                                   \
     ::llmc::attnPrefillTcBody<KV, HD>(q, qStride, cache, blockSize, blockTables, maxBlocks, tiles,  \
-                                      numHeads, numKvHeads, scale, window, out, oStride);           \
+                                      numHeads, numKvHeads, scale, window, out, oStride, outType);  \
   }

@@ -54,6 +54,23 @@ template <> __device__ __forceinline__ f16 fromFloat<f16>(float x) {
   return r;
 }
 
+// Activations are f32, except where a prefill step hands a value to a consumer that narrows it
+// anyway (a cuBLASLt operand, the KV cache, the tensor-core attention): the backend then lets the
+// producer store it 16-bit and the consumer read it so (docs/cuda.md, "16-bit hand-off"). The
+// element type of such a tensor is a run-time code, the same for the whole launch (a uniform
+// branch per element, negligible next to the memory traffic it saves).
+enum ActType { kActF32 = 0, kActBf16 = 1, kActF16 = 2 };
+__device__ __forceinline__ void storeAct(void* base, u64 i, float v, int type) {
+  if (type == kActBf16) static_cast<bf16*>(base)[i] = fromFloat<bf16>(v);
+  else if (type == kActF16) static_cast<f16*>(base)[i] = fromFloat<f16>(v);
+  else static_cast<float*>(base)[i] = v;
+}
+__device__ __forceinline__ float loadAct(const void* base, u64 i, int type) {
+  if (type == kActBf16) return toFloat(static_cast<const bf16*>(base)[i]);
+  if (type == kActF16) return toFloat(static_cast<const f16*>(base)[i]);
+  return static_cast<const float*>(base)[i];
+}
+
 // Elements of T per 16-byte vector.
 template <typename T> struct Vec16 { static constexpr int kElems = 16 / TypeInfo<T>::kBytes; };
 

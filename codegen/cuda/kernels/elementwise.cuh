@@ -95,14 +95,20 @@ extern "C" __global__ void llmc_mul(const float* a, const float* b, float* out, 
 
 // Fused gate/up: gu [T, 2I] -> out [T, I] = act(gu[:, :I]) * gu[:, I:]. One pass instead of a
 // split, an activation and a multiply (three reads and three writes of the intermediate).
+// gu and out are of guType / outType (ActType: 16-bit in prefill, where gu comes from cuBLASLt
+// and out goes to it). Rows along y, columns along x: no per-element division.
+// Launch: grid (column blocks, min(t, 65535)), block 256.
 #define LLMC_DEFINE_GLU(NAME, ACT)                                                             \
-  extern "C" __global__ void NAME(const float* __restrict__ gu, float* __restrict__ out,       \
-                                  int t, int inner) {                                          \
-    ::llmc::pdlEnter();                                                                 \
-    LLMC_GRID_STRIDE(i, (::llmc::u64)t * inner) {                                              \
-      const ::llmc::u64 row = i / inner, col = i % inner;                                      \
-      const float* g = gu + row * 2 * inner;                                                   \
-      out[i] = ACT(g[col]) * g[inner + col];                                                   \
+  extern "C" __global__ void NAME(const void* __restrict__ gu, void* __restrict__ out, int t,  \
+                                  int inner, int guType, int outType) {                        \
+    ::llmc::pdlEnter();                                                                        \
+    for (int row = blockIdx.y; row < t; row += gridDim.y) {                                    \
+      const ::llmc::u64 g0 = (::llmc::u64)row * 2 * inner, o0 = (::llmc::u64)row * inner;      \
+      for (int col = blockIdx.x * blockDim.x + threadIdx.x; col < inner; col += gridDim.x * blockDim.x) { \
+        const float gate = ::llmc::loadAct(gu, g0 + col, guType);                              \
+        const float up = ::llmc::loadAct(gu, g0 + inner + col, guType);                        \
+        ::llmc::storeAct(out, o0 + col, ACT(gate) * up, outType);                              \
+      }                                                                                        \
     }                                                                                          \
   }
 LLMC_DEFINE_GLU(llmc_glu_silu, ::llmc::siluf)

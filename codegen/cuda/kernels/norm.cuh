@@ -18,12 +18,13 @@ struct NormShape {
   static constexpr int kPer = (H + kNormThreads - 1) / kNormThreads;  // elements per thread
 };
 
-// y = x / sqrt(mean(x²) + eps) * (w (+ 1 when unitOffset)); x and y [T, H] f32.
+// y = x / sqrt(mean(x²) + eps) * (w (+ 1 when unitOffset)); x [T, H] f32, y [T, H] of yType
+// (ActType: f32, or 16-bit when y only feeds a prefill GEMM).
 // residual != null: x := x + residual first, and that sum is written to `sum` (add_rms_norm).
 template <typename W, int H>
 __device__ __forceinline__ void rmsNormBody(const float* x, const float* residual,
                                             const W* __restrict__ w, float* sum,
-                                            float* __restrict__ y, float eps, int unitOffset) {
+                                            void* __restrict__ y, float eps, int unitOffset, int yType) {
   __shared__ float scratch[32];
   constexpr int P = NormShape<H>::kPer;
   const u64 base = (u64)blockIdx.x * H;
@@ -48,7 +49,7 @@ __device__ __forceinline__ void rmsNormBody(const float* x, const float* residua
 #pragma unroll
   for (int i = 0; i < P; ++i) {
     const int k = threadIdx.x + i * kNormThreads;
-    if (k < H) y[base + k] = v[i] * inv * (toFloat(w[k]) + off);
+    if (k < H) storeAct(y, base + k, v[i] * inv * (toFloat(w[k]) + off), yType);
   }
 }
 
@@ -56,8 +57,8 @@ __device__ __forceinline__ void rmsNormBody(const float* x, const float* residua
 // over registers (mean first, then squared deviations) rather than E[x²] - E[x]², which cancels.
 template <typename W, int H>
 __device__ __forceinline__ void layerNormBody(const float* __restrict__ x, const W* __restrict__ w,
-                                              const W* __restrict__ b, float* __restrict__ y,
-                                              float eps) {
+                                              const W* __restrict__ b, void* __restrict__ y,
+                                              float eps, int yType) {
   __shared__ float scratch[32];
   constexpr int P = NormShape<H>::kPer;
   const u64 base = (u64)blockIdx.x * H;
@@ -82,37 +83,38 @@ __device__ __forceinline__ void layerNormBody(const float* __restrict__ x, const
     const int k = threadIdx.x + i * kNormThreads;
     if (k < H) {
       const float bias = b != nullptr ? toFloat(b[k]) : 0.f;
-      y[base + k] = (v[i] - mean) * inv * toFloat(w[k]) + bias;
+      storeAct(y, base + k, (v[i] - mean) * inv * toFloat(w[k]) + bias, yType);
     }
   }
 }
 
 }  // namespace llmc
 
-// x, y: [T, H] f32; w: [H] W.
+// x: [T, H] f32; y: [T, H] of yType (ActType); w: [H] W.
 #define LLMC_DEFINE_RMS_NORM(NAME, W, H)                                                  \
   extern "C" __global__ void __launch_bounds__(::llmc::kNormThreads)                      \
-      NAME(const float* __restrict__ x, const W* __restrict__ w, float* __restrict__ y,   \
-           float eps, int unitOffset) {                                                   \
-    ::llmc::pdlEnter();                                                                 \
-    ::llmc::rmsNormBody<W, H>(x, nullptr, w, nullptr, y, eps, unitOffset);                \
+      NAME(const float* __restrict__ x, const W* __restrict__ w, void* __restrict__ y,    \
+           float eps, int unitOffset, int yType) {                                        \
+    ::llmc::pdlEnter();                                                                   \
+    ::llmc::rmsNormBody<W, H>(x, nullptr, w, nullptr, y, eps, unitOffset, yType);         \
   }
 
-// sum = x + residual; y = rms_norm(sum). All [T, H] f32; sum and y must not overlap x/residual
-// rows of other blocks (each block reads and writes only its own row, so sum may alias x).
+// sum = x + residual; y = rms_norm(sum). x, residual, sum [T, H] f32, y [T, H] of yType; sum and
+// y must not overlap x/residual rows of other blocks (each block reads and writes only its own
+// row, so sum may alias x).
 #define LLMC_DEFINE_ADD_RMS_NORM(NAME, W, H)                                                \
   extern "C" __global__ void __launch_bounds__(::llmc::kNormThreads)                        \
       NAME(const float* x, const float* residual, const W* __restrict__ w, float* sum,      \
-           float* __restrict__ y, float eps, int unitOffset) {                              \
-    ::llmc::pdlEnter();                                                                 \
-    ::llmc::rmsNormBody<W, H>(x, residual, w, sum, y, eps, unitOffset);                     \
+           void* __restrict__ y, float eps, int unitOffset, int yType) {                    \
+    ::llmc::pdlEnter();                                                                     \
+    ::llmc::rmsNormBody<W, H>(x, residual, w, sum, y, eps, unitOffset, yType);              \
   }
 
-// x, y: [T, H] f32; w, b: [H] W (b may be null).
+// x: [T, H] f32; y: [T, H] of yType (ActType); w, b: [H] W (b may be null).
 #define LLMC_DEFINE_LAYER_NORM(NAME, W, H)                                                   \
   extern "C" __global__ void __launch_bounds__(::llmc::kNormThreads)                         \
       NAME(const float* __restrict__ x, const W* __restrict__ w, const W* __restrict__ b,    \
-           float* __restrict__ y, float eps) {                                               \
-    ::llmc::pdlEnter();                                                                 \
-    ::llmc::layerNormBody<W, H>(x, w, b, y, eps);                                            \
+           void* __restrict__ y, float eps, int yType) {                                     \
+    ::llmc::pdlEnter();                                                                      \
+    ::llmc::layerNormBody<W, H>(x, w, b, y, eps, yType);                                     \
   }

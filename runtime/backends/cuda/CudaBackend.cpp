@@ -54,6 +54,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   options_ = options;
   if (const char* g = std::getenv("LLMC_CUDA_GRAPHS"); g && std::string(g) == "0") graphs_ = false;
   if (const char* t = std::getenv("LLMC_CUDA_PREFILL_TC"); t && std::string(t) == "0") prefillTc_ = false;
+  if (const char* h = std::getenv("LLMC_CUDA_HANDOFF"); h && std::string(h) == "0") handoffAllowed_ = false;
 
   LLMC_CUDA_CHECK(cudaSetDevice(device_));
   int major = 0, minor = 0;
@@ -81,6 +82,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   LLMC_ASSIGN_OR_RETURN(plan_, planKernels(program, lookup));
 
   LLMC_RETURN_IF_ERROR(prepareSteps());
+  planHandoff();
   LLMC_ASSIGN_OR_RETURN(lt_, LtGemm::create(32ull << 20));
   LLMC_RETURN_IF_ERROR(allocateBuffers());
   LLMC_RETURN_IF_ERROR(allocateKvCache());
@@ -235,6 +237,12 @@ Status CudaBackend::prepareSteps() {
     prepared_.push_back(p);
   }
   return Status::Ok();
+}
+
+int CudaBackend::handoffValues() const {
+  int n = 0;
+  for (engine::DType t : handoff_) n += t != engine::DType::kF32;
+  return n;
 }
 
 bool CudaBackend::usesPrefillTc() const {

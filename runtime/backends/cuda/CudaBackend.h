@@ -63,6 +63,10 @@ class CudaBackend : public Backend {
   void setPrefillTcEnabled(bool on) { prefillTc_ = on; }
   // Whether prepare() found the tensor-core prefill for every attention step.
   bool usesPrefillTc() const;
+  // The 16-bit hand-off of prefill activations (Handoff.cpp; before prepare();
+  // LLMC_CUDA_HANDOFF=0 disables it), and how many values prepare() chose for it.
+  void setHandoffEnabled(bool on) { handoffAllowed_ = on; }
+  int handoffValues() const;
 
  private:
   // Everything a step needs at run time, resolved once in prepare().
@@ -95,6 +99,11 @@ class CudaBackend : public Backend {
   };
 
   Status prepareSteps();
+  // Decides handoff_ (Handoff.cpp).
+  void planHandoff();
+  // The type value v has in this step: its handoff_ type in prefill steps where every linear
+  // involved runs through cuBLASLt, else f32.
+  engine::DType handoffType(int v, const StepShape& shape) const;
   Status allocateBuffers();
   Status allocateKvCache();
   Status checkBatch(const StepBatch& batch) const;
@@ -110,8 +119,9 @@ class CudaBackend : public Backend {
   // Where the step's [nseq, vocab] logits are after enqueueProgramAndTail(shape, kLogits).
   const float* logitsRowsOf(const StepShape& shape) const;
   Status enqueueStep(const Prepared& p, const StepShape& shape);
-  Status enqueueAttention(const Prepared& p, const StepShape& shape, float* const* in, float* out);
-  Status enqueueLinear(const Prepared& p, const StepShape& shape, const float* x, float* y, int rows);
+  Status enqueueAttention(const Prepared& p, const StepShape& shape, float* const* in, engine::DType inType, float* out,
+                          engine::DType outType);
+  Status enqueueLinear(const Prepared& p, const void* x, engine::DType xType, void* y, engine::DType yType, int rows);
   Status runDecodeGraph(const StepShape& shape, Tail tail);
   int decodeSplits(int nseq, int numKvHeads, int group, int numHeads) const;
 
@@ -170,12 +180,17 @@ class CudaBackend : public Backend {
 
   bool graphs_ = true;
   bool prefillTc_ = true;
+  bool handoffAllowed_ = true;
+  std::vector<engine::DType> handoff_;  // per value: its 16-bit prefill type, or f32 (never narrowed)
   bool pdl_ = false;  // programmatic dependent launch (sm_90+; LLMC_CUDA_PDL=0 disables)
   bool pdlAllowed_ = true;
   // Decode graphs and the eager runs before each capture, by (batch size, tail).
   std::map<std::pair<int, Tail>, GraphExec> decodeGraphs_;
   std::map<std::pair<int, Tail>, int> decodeRuns_;
 };
+
+// The kernels' ActType code (common.cuh) of an activation type: f32 0, bf16 1, f16 2.
+int actTypeCode(engine::DType t);
 
 // Launches `k` on the backend's stream with `args` (copied: each must have exactly the type of
 // the kernel's parameter, see the LLMC_DEFINE_* macros in codegen/cuda/kernels).

@@ -93,7 +93,8 @@ StatusOr<KernelImage> parseBundle(std::string_view bytes, const std::string& whe
     return InvalidArgument(where + ": not a kernel bundle (bad magic)");
   const uint32_t version = static_cast<uint32_t>(getLE(bytes.data() + 8, 4));
   if (version != kBundleVersion)
-    return InvalidArgument(where + ": kernel bundle version " + std::to_string(version) + ", this runtime reads version " + std::to_string(kBundleVersion));
+    return InvalidArgument(where + ": kernel bundle version " + std::to_string(version) + ", this runtime reads version " +
+                           std::to_string(kBundleVersion) + " (the engine was built by another llmc: rebuild it)");
   const uint64_t indexBytes = getLE(bytes.data() + 12, 4);
   const uint64_t imageBytes = getLE(bytes.data() + 16, 8);
   const uint64_t imageAt = align16(kFixedBytes + indexBytes);

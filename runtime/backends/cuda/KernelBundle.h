@@ -5,7 +5,8 @@
 // kernel the engine needs, plus a JSON index saying what is inside. Layout (little-endian):
 //
 //   [0, 8)    magic "LLMCKBN1"
-//   [8, 12)   u32 bundle format version (1)
+//   [8, 12)   u32 bundle format version (2: the kernels' parameter lists changed with the 16-bit
+//             hand-off of prefill activations; a version-1 engine must be rebuilt)
 //   [12, 16)  u32 index bytes (I)
 //   [16, 24)  u64 image bytes
 //   [24, 24+I)  index: JSON object, sorted keys:
@@ -27,7 +28,9 @@
 namespace llmc::cuda {
 
 inline constexpr char kBundleMagic[8] = {'L', 'L', 'M', 'C', 'K', 'B', 'N', '1'};
-inline constexpr uint32_t kBundleVersion = 1;
+// Bumped whenever a kernel's parameter list changes: the backend passes arguments by the current
+// ABI, so an image of another version must be refused, not run.
+inline constexpr uint32_t kBundleVersion = 2;
 
 struct KernelImage {
   std::string arch;                  // "sm_90" (cubin) or "compute_90" (PTX)

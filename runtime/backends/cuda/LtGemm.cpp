@@ -48,8 +48,10 @@ LtGemm::~LtGemm() {
   if (handle_) cublasLtDestroy(handle_);
 }
 
-StatusOr<LtGemm::Plan*> LtGemm::plan(engine::DType dtype, int t, int n, int k, bool bias) {
-  auto key = std::make_tuple(static_cast<int>(dtype), t, n, k, bias);
+StatusOr<LtGemm::Plan*> LtGemm::plan(engine::DType dtype, engine::DType outType, int t, int n, int k, bool bias) {
+  if (outType != engine::DType::kF32 && outType != dtype)
+    return Internal("cuda backend: cuBLASLt output must be f32 or the operands' type");
+  auto key = std::make_tuple(static_cast<int>(dtype), static_cast<int>(outType), t, n, k, bias);
   auto it = plans_.find(key);
   if (it != plans_.end()) return it->second.get();
 
@@ -71,7 +73,7 @@ StatusOr<LtGemm::Plan*> LtGemm::plan(engine::DType dtype, int t, int n, int k, b
   // B = x: column-major [K, T], ld K.
   LLMC_LT_CHECK(cublasLtMatrixLayoutCreate(&p->b, in, k, t, k));
   // C = D = y: column-major [N, T], ld N (row-major [T, N]).
-  LLMC_LT_CHECK(cublasLtMatrixLayoutCreate(&p->d, CUDA_R_32F, n, t, n));
+  LLMC_LT_CHECK(cublasLtMatrixLayoutCreate(&p->d, cudaType(outType), n, t, n));
 
   cublasLtMatmulPreference_t pref = nullptr;
   LLMC_LT_CHECK(cublasLtMatmulPreferenceCreate(&pref));
@@ -85,7 +87,8 @@ StatusOr<LtGemm::Plan*> LtGemm::plan(engine::DType dtype, int t, int n, int k, b
   LLMC_RETURN_IF_ERROR(ltStatus(s, "heuristic"));
   if (found == 0) {
     return Unsupported("cuda backend: cuBLASLt has no algorithm for a " + std::string(engine::dtypeName(dtype)) +
-                       " matmul of T=" + std::to_string(t) + " N=" + std::to_string(n) + " K=" + std::to_string(k));
+                       " matmul of T=" + std::to_string(t) + " N=" + std::to_string(n) + " K=" + std::to_string(k) +
+                       " with a " + engine::dtypeName(outType) + " output");
   }
   p->algo = result.algo;
   Plan* raw = p.get();
@@ -93,9 +96,9 @@ StatusOr<LtGemm::Plan*> LtGemm::plan(engine::DType dtype, int t, int n, int k, b
   return raw;
 }
 
-Status LtGemm::run(engine::DType dtype, const void* x, const void* w, const float* bias, float* y, int t, int n,
-                   int k, cudaStream_t stream) {
-  LLMC_ASSIGN_OR_RETURN(Plan * p, plan(dtype, t, n, k, bias != nullptr));
+Status LtGemm::run(engine::DType dtype, const void* x, const void* w, const float* bias, void* y, int t, int n,
+                   int k, cudaStream_t stream, engine::DType outType) {
+  LLMC_ASSIGN_OR_RETURN(Plan * p, plan(dtype, outType, t, n, k, bias != nullptr));
   if (bias != nullptr) {
     LLMC_LT_CHECK(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
   }
