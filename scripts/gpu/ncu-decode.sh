@@ -17,7 +17,7 @@ engine=/tmp/$shape.engine
 [[ -f $engine ]] || "$G/bin/llmc" build "$ck" -o "$engine" --gpu-arch sm_90 2>&1 | tail -1
 NCU=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
 # Skip the load, the limits measurement and the prefill; then profile a few whole decode steps.
-LLMC_CUDA_GRAPHS=0 "$NCU" --metrics gpu__time_duration.sum --launch-skip ${SKIP:-1500} --launch-count ${COUNT:-600} \
+LLMC_CUDA_GRAPHS=0 "$NCU" --clock-control none --cache-control none --metrics gpu__time_duration.sum --launch-skip ${SKIP:-1500} --launch-count ${COUNT:-600} \
   --csv "$G/bin/llmc" bench "$engine" --device cuda --no-verify --prompt-len 128 --gen 32 --warmup 0 \
   > "$OUT/ncu-$shape.csv" 2> "$OUT/ncu-$shape.err"
 python3 - "$OUT/ncu-$shape.csv" <<'PY'
@@ -28,7 +28,7 @@ ki, vi, ui = hdr.index("Kernel Name"), hdr.index("Metric Value"), hdr.index("Met
 tot = collections.defaultdict(float); cnt = collections.Counter()
 for r in rows:
     v = float(r[vi].replace(",", ""))
-    v = v / 1000.0 if r[ui] == "nsecond" else (v if r[ui] == "usecond" else v * 1000.0)
+    v = v / 1000.0 if r[ui] in ("ns", "nsecond") else (v if r[ui] in ("us", "usecond") else v * 1000.0)
     tot[r[ki][:70]] += v; cnt[r[ki][:70]] += 1
 all_us = sum(tot.values())
 print(f"{len(rows)} kernels profiled, {all_us/1000:.2f} ms device time")
