@@ -28,8 +28,14 @@ __device__ __forceinline__ void rmsNormBody(const float* x, const float* residua
   __shared__ float scratch[32];
   constexpr int P = NormShape<H>::kPer;
   const u64 base = (u64)blockIdx.x * H;
-  float v[P];
+  float v[P], wv[P];
   float ss = 0.f;
+  // The weights do not depend on the reduction: load them now so their latency overlaps it.
+#pragma unroll
+  for (int i = 0; i < P; ++i) {
+    const int k = threadIdx.x + i * kNormThreads;
+    wv[i] = k < H ? toFloat(w[k]) : 0.f;
+  }
   // Every load first, then the stores: `sum` may alias x (so the compiler may not move a load
   // above an earlier store), and interleaving them serialised P round trips to memory per thread
   // (10 us for one 4096-wide decode row on an H100, against ~3 us with the loads in flight).
@@ -60,7 +66,7 @@ __device__ __forceinline__ void rmsNormBody(const float* x, const float* residua
 #pragma unroll
   for (int i = 0; i < P; ++i) {
     const int k = threadIdx.x + i * kNormThreads;
-    if (k < H) storeAct(y, base + k, v[i] * inv * (toFloat(w[k]) + off), yType);
+    if (k < H) storeAct(y, base + k, v[i] * inv * (wv[i] + off), yType);
   }
 }
 
