@@ -161,3 +161,11 @@ def test_prompt_id_outside_vocabulary():
     engine = good_engine()
     proc = llmc("run", engine, "--prompt-ids", "1,999999", "-n", 1, check=False)
     assert_clean_failure(proc, "999999")
+
+
+def test_cuda_device_without_a_gpu_is_one_clear_error():
+    if os.path.exists("/dev/nvidia0"):
+        pytest.skip("this machine has a GPU: the CUDA path is tested by the gpu-labelled tests")
+    proc = llmc("run", good_engine(), "--device", "cuda", "--prompt-ids", "1,2", "-n", 2, check=False)
+    assert_clean_failure(proc, "cuda", "no CUDA device")
+    assert proc.stdout == ""
