@@ -1,5 +1,6 @@
 // GpuAttentionTest.cpp - the paged-KV kernels against a float64 reference (label `gpu`):
-// rope + KV append, flash-decoding (+ combine) and the FlashAttention-style prefill, with GQA/MQA,
+// rope + KV append, flash-decoding (split combine fused into the kernel, and the separate combine
+// kernel) and the FlashAttention-style prefill, with GQA/MQA,
 // sliding windows, several sequences with scattered (permuted) cache blocks, chunked prefill
 // (queries starting at startPos > 0) and f32 / bf16 caches. See GpuKernelTest.cpp for tolerances.
 #include <algorithm>
@@ -118,17 +119,39 @@ TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
   for (int s = 0; s < nseq; ++s)
     for (int h = 0; h < g.nh; ++h)
       attendRef(cache, s, lens[s] - 1, &q[(static_cast<size_t>(s) * g.nh + h) * g.hd], h, scale, &ref[(static_cast<size_t>(s) * g.nh + h) * g.hd]);
-  for (int splits : {1, 3, 16}) {
+  const cudaKernel_t decode = ks.get({KernelKind::kAttnDecode, g.kv, g.hd, group});
+  const int blocksY = g.nkv * (g.nh / g.nkv / group);
+  auto counters = upload(std::vector<uint32_t>(static_cast<size_t>(nseq) * blocksY, 0));
+  // 1 split (the fused kernel stores directly), splits longer and shorter than the contexts (16 and
+  // 32 splits leave the 1-token context with empty splits), the backend's cap.
+  for (int splits : {1, 3, 16, cuda::kMaxDecodeSplits}) {
     const size_t parts = static_cast<size_t>(nseq) * g.nh * splits;
+    const dim3 grid(splits, blocksY, nseq);
+    // Unfused: partials, then llmc_attn_combine.
     auto pm = poisoned(parts), pl = poisoned(parts), pa = poisoned(parts * g.hd), out = poisoned(q.size());
-    const dim3 grid(splits, g.nkv * (g.nh / g.nkv / group), nseq);
-    ASSERT_OK(launchSync(ks.get({KernelKind::kAttnDecode, g.kv, g.hd, group}), grid, dim3(128), 0, dq.as<const float>(),
-                         g.nh * g.hd, static_cast<const void*>(dc.get()), g.blockSize, dt.as<const int32_t>(), cache.maxBlocks,
-                         dl.as<const int32_t>(), g.nh, g.nkv, static_cast<float>(scale), g.window, pm.as<float>(),
-                         pl.as<float>(), pa.as<float>()));
+    ASSERT_OK(launchSync(decode, grid, dim3(128), 0, dq.as<const float>(), g.nh * g.hd, static_cast<const void*>(dc.get()),
+                         g.blockSize, dt.as<const int32_t>(), cache.maxBlocks, dl.as<const int32_t>(), g.nh, g.nkv,
+                         static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(),
+                         static_cast<unsigned*>(nullptr), static_cast<float*>(nullptr), 0));
     ASSERT_OK(launchSync(ks.get("llmc_attn_combine"), dim3(g.nh, nseq), dim3(128), 0, pm.as<const float>(),
                          pl.as<const float>(), pa.as<const float>(), splits, g.hd, out.as<float>(), g.nh * g.hd));
-    EXPECT_LT(relError(download<float>(out, q.size()), ref), kF32TolAttention) << "splits " << splits;
+    const std::vector<float> unfused = download<float>(out, q.size());
+    EXPECT_LT(relError(unfused, ref), kF32TolAttention) << "unfused, splits " << splits;
+    // Fused: the last split block of each head group combines. Twice in a row on fresh poison: the
+    // arrival counters must be back at zero after each launch.
+    for (int run = 0; run < 2; ++run) {
+      auto fm = poisoned(parts), fl = poisoned(parts), fa = poisoned(parts * g.hd), fout = poisoned(q.size());
+      ASSERT_OK(launchSync(decode, grid, dim3(128), 0, dq.as<const float>(), g.nh * g.hd, static_cast<const void*>(dc.get()),
+                           g.blockSize, dt.as<const int32_t>(), cache.maxBlocks, dl.as<const int32_t>(), g.nh, g.nkv,
+                           static_cast<float>(scale), g.window, fm.as<float>(), fl.as<float>(), fa.as<float>(),
+                           counters.as<unsigned>(), fout.as<float>(), g.nh * g.hd));
+      const std::vector<float> fused = download<float>(fout, q.size());
+      EXPECT_LT(relError(fused, ref), kF32TolAttention) << "fused, splits " << splits << " run " << run;
+      // Same partials, same combine arithmetic (combineSplits): the same bits as the two launches.
+      EXPECT_EQ(fused, unfused) << "fused vs unfused, splits " << splits << " run " << run;
+      const auto left = download<uint32_t>(counters, static_cast<size_t>(nseq) * blocksY);
+      EXPECT_EQ(left, std::vector<uint32_t>(left.size(), 0u)) << "counters after splits " << splits << " run " << run;
+    }
   }
 }
 

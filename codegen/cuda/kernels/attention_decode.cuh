@@ -5,9 +5,11 @@
 // layer and does ~2 FLOPs per byte: it is bandwidth-bound, and with one query per sequence a
 // block-per-head launch would leave most SMs idle (32 heads x batch 1 = 32 blocks). So:
 //   * the context is cut into `nsplit` ranges, each handled by its own block, which keeps a
-//     running (max, sum, weighted V) triple per head ("online softmax"); a second tiny kernel
-//     merges the triples. nsplit is fixed at launch and each block derives its range from the
-//     sequence length in device memory, so the launch is the same every step (CUDA-graph friendly);
+//     running (max, sum, weighted V) triple per head ("online softmax"); the last block of a head
+//     group to finish (an arrival counter in device memory) merges the triples, so there is no
+//     second launch (the separate llmc_attn_combine kernel remains for A/B runs). nsplit is fixed
+//     at launch and each block derives its range from the sequence length in device memory, so the
+//     launch is the same every step (CUDA-graph friendly);
 //   * a block serves the G query heads that share one KV head (GQA): K/V are read once for them;
 //   * each key row (HD elements) is read by a group of LPK lanes with one 16-byte load each, so a
 //     warp reads 512 contiguous bytes per key group, and UK keys are loaded before use;
@@ -46,12 +48,52 @@ __device__ __forceinline__ void mergeState(float& m, float& l, float (&acc)[N], 
   m = mn;
 }
 
+// Most splits one (sequence, head) may be cut into (the backend's cap; combineSplits keeps one
+// weight per split in shared memory).
+constexpr int kMaxDecodeSplits = 32;
+
+// out[g * hd + d] = sum_s acc_s[d] 2^(m_s - M) / sum_s l_s 2^(m_s - M), M = max_s m_s, for the G
+// heads whose partials start at partM/partL[part0 + g * nsplit] (splits consecutive) and
+// partAcc[(part0 + g * nsplit + s) * hd]. Called by a whole block; used by llmc_attn_combine and by
+// the last split block of the fused decode kernel, so both paths do the same arithmetic. The
+// partials were written by other blocks of this or the previous grid: loads go through L2 (.cg),
+// never a stale L1 line.
+template <int G>
+__device__ __forceinline__ void combineSplits(const float* partM, const float* partL, const float* partAcc,
+                                              u64 part0, int nsplit, int hd, float* __restrict__ out,
+                                              float (&smW)[G][kMaxDecodeSplits], float (&smInv)[G]) {
+  if (threadIdx.x < G) {
+    const int g = threadIdx.x;
+    const u64 p = part0 + (u64)g * nsplit;
+    float mm = LLMC_NEG_INF;
+    for (int s = 0; s < nsplit; ++s) mm = fmaxf(mm, __ldcg(partM + p + s));
+    float ll = 0.f;
+    for (int s = 0; s < nsplit; ++s) {
+      const float m = __ldcg(partM + p + s);
+      // An empty split (m = -inf) weighs 0; its acc is 0 too.
+      const float w = m == LLMC_NEG_INF ? 0.f : exp2f(m - mm);
+      smW[g][s] = w;
+      ll = fmaf(__ldcg(partL + p + s), w, ll);
+    }
+    smInv[g] = ll > 0.f ? 1.f / ll : 0.f;
+  }
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < G * hd; idx += blockDim.x) {
+    const int g = idx / hd, d = idx % hd;
+    const u64 p = part0 + (u64)g * nsplit;
+    float a = 0.f;
+    for (int s = 0; s < nsplit; ++s) a = fmaf(__ldcg(partAcc + (p + s) * hd + d), smW[g][s], a);
+    out[(u64)g * hd + d] = a * smInv[g];
+  }
+}
+
 template <typename KV, int HD, int G>
 __device__ __forceinline__ void attnDecodeBody(
     const float* __restrict__ q, int qStride, const KV* __restrict__ cache, int blockSize,
     const int* __restrict__ blockTables, int maxBlocks, const int* __restrict__ seqLens,
     int numHeads, int numKvHeads, float scale, int window, float* __restrict__ partM,
-    float* __restrict__ partL, float* __restrict__ partAcc) {
+    float* __restrict__ partL, float* __restrict__ partAcc, unsigned* __restrict__ counters,
+    float* __restrict__ out, int oStride) {
   using S = DecodeShape<KV, HD>;
   constexpr int E = S::E, CPL = S::CPL, LPK = S::LPK, KPW = S::KPW, UK = S::UK;
   constexpr int N = CPL * E;  // accumulator elements per lane per head
@@ -184,6 +226,7 @@ __device__ __forceinline__ void attnDecodeBody(
   }
   __syncthreads();
   const u64 part = ((u64)seq * numHeads + h0) * nsplit + split;  // head h0 + g: + g * nsplit
+  const bool direct = out != nullptr && nsplit == 1;  // the only split: normalise and store
   for (int idx = threadIdx.x; idx < G * HD; idx += blockDim.x) {
     const int g = idx / HD, d = idx % HD;
     float mm = LLMC_NEG_INF;
@@ -199,6 +242,11 @@ __device__ __forceinline__ void attnDecodeBody(
         aa += smAcc[w][g][d] * f;
       }
     }
+    if (direct) {
+      // What combineSplits computes for one split (weight exp2(0) = 1), so the result is the same.
+      out[(u64)seq * oStride + (h0 + g) * HD + d] = aa * (ll > 0.f ? 1.f / ll : 0.f);
+      continue;
+    }
     const u64 p = part + (u64)g * nsplit;
     partAcc[p * HD + d] = aa;
     if (d == 0) {
@@ -206,45 +254,59 @@ __device__ __forceinline__ void attnDecodeBody(
       partL[p] = ll;
     }
   }
+  if (out == nullptr || direct) return;
+
+  // Fused combine: the block that finishes last among the nsplit blocks of this (sequence, head
+  // group) merges the partials. Every thread's partial stores are made visible device-wide before
+  // thread 0 takes a ticket; atomicInc wraps the counter back to 0 on the last ticket, so the next
+  // launch (the next layer, or a graph replay) finds it zeroed without a reset pass.
+  __shared__ bool isLast;
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    const unsigned ticket = atomicInc(counters + (u64)seq * gridDim.y + blockIdx.y, (unsigned)(nsplit - 1));
+    isLast = ticket == (unsigned)(nsplit - 1);
+  }
+  __syncthreads();
+  if (!isLast) return;
+  __threadfence();  // acquire side: the other blocks' partials are read after their tickets
+  __shared__ float smW[G][kMaxDecodeSplits], smInv[G];
+  combineSplits<G>(partM, partL, partAcc, part - split, nsplit, HD, out + (u64)seq * oStride + h0 * HD, smW, smInv);
 }
 
 }  // namespace llmc
 
-// q: query of sequence s at q + s*qStride (heads consecutive, HD each); output partials:
-// partM/partL [nseq, nh, nsplit], partAcc [nseq, nh, nsplit, HD].
-// Launch: grid (nsplit, nkv * (nh / nkv / G), nseq), block 128. (128, 4): at most 128 registers,
-// which stops ptxas (sm_86) from picking ~56 and spilling.
+// q: query of sequence s at q + s*qStride (heads consecutive, HD each).
+// out == null: every block writes its partials, partM/partL [nseq, nh, nsplit] and
+//   partAcc [nseq, nh, nsplit, HD], and llmc_attn_combine merges them (LLMC_CUDA_FUSED_ATTN=0).
+// out != null (fused): out[s*oStride + h*HD + d] is written by this launch. nsplit == 1: each block
+//   normalises its own state and stores it (no partials). nsplit > 1: partials as above, and the
+//   last block of each (sequence, blockIdx.y) combines them; counters [nseq * gridDim.y], zeroed
+//   once at allocation, are back at zero after every launch.
+// Launch: grid (nsplit <= kMaxDecodeSplits, nkv * (nh / nkv / G), nseq), block 128. (128, 4): at
+// most 128 registers, which stops ptxas (sm_86) from picking ~56 and spilling.
 #define LLMC_DEFINE_ATTN_DECODE(NAME, KV, HD, G)                                                 \
   extern "C" __global__ void __launch_bounds__(128, 4) NAME(                                     \
       const float* __restrict__ q, int qStride, const KV* __restrict__ cache, int blockSize,     \
       const int* __restrict__ blockTables, int maxBlocks, const int* __restrict__ seqLens,       \
       int numHeads, int numKvHeads, float scale, int window, float* __restrict__ partM,          \
-      float* __restrict__ partL, float* __restrict__ partAcc) {                                  \
-    ::llmc::pdlEnter();                                                                 \
+      float* __restrict__ partL, float* __restrict__ partAcc, unsigned* __restrict__ counters,   \
+      float* __restrict__ out, int oStride) {                                                    \
+    ::llmc::pdlEnter();                                                                          \
     ::llmc::attnDecodeBody<KV, HD, G>(q, qStride, cache, blockSize, blockTables, maxBlocks,      \
                                       seqLens, numHeads, numKvHeads, scale, window, partM,       \
-                                      partL, partAcc);                                           \
+                                      partL, partAcc, counters, out, oStride);                   \
   }
 
-// out[s*oStride + h*hd + d] = sum_split acc * 2^(m - M) / sum_split l * 2^(m - M).
-// Launch: grid (nh, nseq), block 128.
+// The unfused combine: out[s*oStride + h*hd + d] from the nsplit partials of (s, h) (combineSplits).
+// Launch: grid (nh, nseq), block 128; nsplit <= kMaxDecodeSplits.
 extern "C" __global__ void __launch_bounds__(128)
     llmc_attn_combine(const float* __restrict__ partM, const float* __restrict__ partL,
                       const float* __restrict__ partAcc, int nsplit, int hd, float* __restrict__ out,
                       int oStride) {
   ::llmc::pdlEnter();
+  __shared__ float smW[1][::llmc::kMaxDecodeSplits], smInv[1];
   const int h = blockIdx.x, seq = blockIdx.y, nh = gridDim.x;
-  const ::llmc::u64 base = ((::llmc::u64)seq * nh + h) * nsplit;
-  float mm = LLMC_NEG_INF;
-  for (int s = 0; s < nsplit; ++s) mm = fmaxf(mm, partM[base + s]);
-  float ll = 0.f;
-  for (int s = 0; s < nsplit; ++s)
-    if (partM[base + s] != LLMC_NEG_INF) ll += partL[base + s] * exp2f(partM[base + s] - mm);
-  const float inv = ll > 0.f ? 1.f / ll : 0.f;
-  for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-    float a = 0.f;
-    for (int s = 0; s < nsplit; ++s)
-      if (partM[base + s] != LLMC_NEG_INF) a += partAcc[(base + s) * hd + d] * exp2f(partM[base + s] - mm);
-    out[(::llmc::u64)seq * oStride + h * hd + d] = a * inv;
-  }
+  ::llmc::combineSplits<1>(partM, partL, partAcc, ((::llmc::u64)seq * nh + h) * nsplit, nsplit, hd,
+                           out + (::llmc::u64)seq * oStride + (::llmc::u64)h * hd, smW, smInv);
 }

@@ -55,6 +55,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   if (const char* g = std::getenv("LLMC_CUDA_GRAPHS"); g && std::string(g) == "0") graphs_ = false;
   if (const char* t = std::getenv("LLMC_CUDA_PREFILL_TC"); t && std::string(t) == "0") prefillTc_ = false;
   if (const char* h = std::getenv("LLMC_CUDA_HANDOFF"); h && std::string(h) == "0") handoffAllowed_ = false;
+  if (const char* f = std::getenv("LLMC_CUDA_FUSED_ATTN"); f && std::string(f) == "0") fusedAttn_ = false;
 
   LLMC_CUDA_CHECK(cudaSetDevice(device_));
   int major = 0, minor = 0;
@@ -282,10 +283,14 @@ Status CudaBackend::allocateBuffers() {
   qScratchFloats_ = maxQ * tmax_;
   LLMC_ASSIGN_OR_RETURN(qScratch_, DeviceBuffer::allocate(qScratchFloats_ * 4, "the rotated queries"));
   LLMC_ASSIGN_OR_RETURN(castScratch_, DeviceBuffer::allocate(std::max<int64_t>(castElems_, 1) * 2, "cuBLASLt operands"));
-  maxSplits_ = 32;
+  maxSplits_ = kMaxDecodeSplits;
   partialMFloats_ = static_cast<int64_t>(maxSplits_) * maxSeq_ * maxNh;
   partialAccFloats_ = partialMFloats_ * maxHd;
   LLMC_ASSIGN_OR_RETURN(partials_, DeviceBuffer::allocate((2 * partialMFloats_ + partialAccFloats_) * 4, "attention partials"));
+  // One counter per (sequence, head group) of a decode launch; every launch leaves them at zero,
+  // so all layers share them (layers run one after another: each kernel waits for its predecessor).
+  LLMC_ASSIGN_OR_RETURN(attnCounters_, DeviceBuffer::allocate(static_cast<int64_t>(maxSeq_) * maxNh * 4, "attention counters"));
+  LLMC_CUDA_CHECK(cudaMemsetAsync(attnCounters_.get(), 0, attnCounters_.bytes(), stream_.get()));
 
   const int64_t vocab = prog.values[prog.output].width;
   LLMC_ASSIGN_OR_RETURN(logitsRows_, DeviceBuffer::allocate(vocab * maxSeq_ * 4, "logits rows"));

@@ -67,6 +67,10 @@ class CudaBackend : public Backend {
   // LLMC_CUDA_HANDOFF=0 disables it), and how many values prepare() chose for it.
   void setHandoffEnabled(bool on) { handoffAllowed_ = on; }
   int handoffValues() const;
+  // Decode attention merges its splits itself (the last split block of each head group; no
+  // llmc_attn_combine launch). Before prepare(); LLMC_CUDA_FUSED_ATTN=0 disables it.
+  void setFusedAttentionEnabled(bool on) { fusedAttn_ = on; }
+  bool fusedAttentionEnabled() const { return fusedAttn_; }
 
  private:
   // Everything a step needs at run time, resolved once in prepare().
@@ -147,6 +151,7 @@ class CudaBackend : public Backend {
   DeviceBuffer qScratch_;    // roped q: [tmax, max nh * hd]
   DeviceBuffer castScratch_; // activations narrowed for cuBLASLt: [tmax, max K] 16-bit
   DeviceBuffer partials_;    // flash-decoding: m, l [maxSeq, nh, splits]; acc [maxSeq, nh, splits, hd]
+  DeviceBuffer attnCounters_;  // fused decode attention: arrival counters [maxSeq, nh] (zeroed once)
   DeviceBuffer invFreq_;     // every rope step's inv_freq, concatenated
   DeviceBuffer logitsRows_;  // [maxSeq, vocab] gathered last rows when the output has all rows
   int64_t scratchFloats_ = 0, qScratchFloats_ = 0, castElems_ = 0;
@@ -181,6 +186,7 @@ class CudaBackend : public Backend {
   bool graphs_ = true;
   bool prefillTc_ = true;
   bool handoffAllowed_ = true;
+  bool fusedAttn_ = true;
   std::vector<engine::DType> handoff_;  // per value: its 16-bit prefill type, or f32 (never narrowed)
   bool pdl_ = false;  // programmatic dependent launch (sm_90+; LLMC_CUDA_PDL=0 disables)
   bool pdlAllowed_ = true;

@@ -107,9 +107,12 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
     float* partL = partM + partialMFloats_;
     float* partAcc = partL + partialMFloats_;
     const dim3 grid(splits, nkv * (nh / nkv / p.decodeGroup), shape.nseq);
+    // Fused: the kernel writes `out` itself (its last split block per head group combines).
+    float* const fusedOut = fusedAttn_ ? out : nullptr;
     LLMC_RETURN_IF_ERROR(launch(p.decode, grid, dim3(128), 0, "attn_decode", static_cast<const float*>(qr), nh * hd,
                                 static_cast<const void*>(cache), bs, tables, maxBlocksPerSeq_, meta + offSeqLens_, nh, nkv,
-                                scale, window, partM, partL, partAcc));
+                                scale, window, partM, partL, partAcc, attnCounters_.as<unsigned>(), fusedOut, nh * hd));
+    if (fusedAttn_) return Status::Ok();
     return launch(p.kernel, dim3(nh, shape.nseq), dim3(128), 0, "attn_combine", static_cast<const float*>(partM),
                   static_cast<const float*>(partL), static_cast<const float*>(partAcc), splits, hd, out, nh * hd);
   }

@@ -24,6 +24,9 @@ namespace llmc::cuda {
 inline constexpr int kMaxGemvRows = 8;
 // Largest number of query heads one decode-attention block serves (they share one KV head).
 inline constexpr int kMaxDecodeGroup = 8;
+// Most context splits of one decode attention (kMaxDecodeSplits in attention_decode.cuh: the
+// combine keeps one weight per split in shared memory).
+inline constexpr int kMaxDecodeSplits = 32;
 
 // Host-side mirror of PrefillShape in codegen/cuda/kernels/attention_prefill.cuh: query rows per
 // tile and dynamic shared memory of the prefill attention kernel (the GPU tests run both sides).
