@@ -38,6 +38,12 @@ std::string defineLine(const KernelSpec &s) {
     return "LLMC_DEFINE_ATTN_DECODE(" + name + ", " + t + ", " + a + ", " + b + ")";
   case KernelKind::kAttnPrefill: return "LLMC_DEFINE_ATTN_PREFILL(" + name + ", " + t + ", " + a + ")";
   case KernelKind::kAttnPrefillTc: return "LLMC_DEFINE_ATTN_PREFILL_TC(" + name + ", " + t + ", " + a + ")";
+  case KernelKind::kGemvGlu: {
+    const char *act = s.c == llmc::cuda::kGluSilu       ? "::llmc::siluf"
+                      : s.c == llmc::cuda::kGluGeluTanh ? "::llmc::geluTanh"
+                                                        : "::llmc::geluErf";
+    return "LLMC_DEFINE_GEMV_GLU(" + name + ", " + t + ", " + a + ", " + b + ", " + act + ")";
+  }
   }
   return "";
 }

@@ -34,9 +34,12 @@ std::string tempPath(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("llmc-gpu-" + std::to_string(::getpid()) + "-" + name)).string();
 }
 
-// Writes `model` as an engine with kernel sections for `archs`.
-Status writeCudaEngine(const test::TinyLlama& model, const std::string& path, const std::vector<std::string>& archs) {
-  const json program = json::parse(model.programJson());
+// Writes `model` as an engine with kernel sections for `archs` (and `programJson` instead of the
+// model's own program when given: the same steps with another memory plan).
+Status writeCudaEngine(const test::TinyLlama& model, const std::string& path, const std::vector<std::string>& archs,
+                       const std::string& programJson = "") {
+  const std::string programText = programJson.empty() ? model.programJson() : programJson;
+  const json program = json::parse(programText);
   std::map<std::string, cuda::WeightDesc> descs;
   for (const auto& [name, shape] : model.shapes) descs[name] = cuda::WeightDesc{model.cfg.dtype, shape};
   auto lookup = [&](const std::string& n) -> const cuda::WeightDesc* {
@@ -47,7 +50,7 @@ Status writeCudaEngine(const test::TinyLlama& model, const std::string& path, co
   LLMC_ASSIGN_OR_RETURN(codegen::cuda::KernelBundle bundle, codegen::cuda::compileKernels(req));
   EngineFileWriter w("llmc-gpu-test");
   LLMC_RETURN_IF_ERROR(w.addSection(engine::kSectionMeta, model.metaJson()));
-  LLMC_RETURN_IF_ERROR(w.addSection(engine::kSectionProgram, model.programJson()));
+  LLMC_RETURN_IF_ERROR(w.addSection(engine::kSectionProgram, programText));
   std::map<std::string, uint64_t> offsets;
   LLMC_RETURN_IF_ERROR(w.addSection(engine::kSectionWeights, model.weightsSection(&offsets)));
   for (const auto& s : bundle.sections) LLMC_RETURN_IF_ERROR(w.addSection(s.name, s.bytes));
@@ -367,65 +370,115 @@ TEST(GpuBackend, HandoffMatchesF32Activations) {
 
 // The decode-step fusions (docs/cuda.md, "Decode fusions") against the unfused path on the same
 // engine: the whole TinyLlama decode, batch 1 (eager, then the graph) and batch 2, every variant
-// (f32 / bf16, fused / unfused programs, aliasing memory plans, GQA / MQA, windows). The fused
-// split combine does the unfused combine's arithmetic on the same partials: bit-identical logits.
-// Both paths also agree with the float64 forward.
+// (f32 / bf16, fused / unfused programs, aliasing memory plans, GQA / MQA, windows), plus a
+// 5-token GEMV step. The fused split combine does the unfused combine's arithmetic on the same
+// partials, and the GLU-fused GEMV computes the same gate/up sums and activation as GEMV + glu:
+// bit-identical logits. Both paths also agree with the float64 forward.
 struct Fusions {
   bool attn = true;
+  bool glu = true;
 };
+// Pairs whose glu output the memory plan puts over the gate/up linear's input (read from the
+// program JSON here): the backend must move exactly those out of the arena for fused steps.
+int gluOverX(const json& p) {
+  int n = 0;
+  for (const cuda::GluFusion& f : cuda::findGluFusions(p)) {
+    const json& x = p["values"][p["steps"][f.linear]["in"][0].get<int>()];
+    const json& h = p["values"][p["steps"][f.glu]["out"][0].get<int>()];
+    const int64_t xo = x["offset"], xw = x["width"], ho = h["offset"], hw = h["width"];
+    n += ho < xo + xw && xo < ho + hw;
+  }
+  return n;
+}
+int gluOverX(const test::TinyLlama& model) { return gluOverX(json::parse(model.programJson())); }
+
+// The model's program with every GLU-fused output moved to fresh space at the end of the arena
+// (overlapping nothing: still a valid plan), so the backend keeps them in place.
+std::string gluApartProgram(const test::TinyLlama& model) {
+  json p = json::parse(model.programJson());
+  int64_t arena = p["arena_per_token"];
+  for (const cuda::GluFusion& f : cuda::findGluFusions(p)) {
+    json& h = p["values"][p["steps"][f.glu]["out"][0].get<int>()];
+    h["offset"] = arena;
+    arena += h["width"].get<int64_t>();
+  }
+  p["arena_per_token"] = arena;
+  return p.dump();
+}
+
 std::unique_ptr<Backend> fusedBackend(const Engine& e, const Fusions& f) {
   auto b = createCudaBackend();
   EXPECT_TRUE(b.ok()) << b.status().message();
   if (!b.ok()) return nullptr;
   auto* cb = static_cast<cuda::CudaBackend*>(b->get());
   cb->setFusedAttentionEnabled(f.attn);
+  cb->setFusedGluEnabled(f.glu);
   const Status s = (*b)->prepare(e, smallOptions());
   EXPECT_TRUE(s.ok()) << s.message();
   return s.ok() ? std::move(*b) : nullptr;
 }
 
+// apart: the GLU outputs moved apart from the gate/up inputs (kept in the arena, not relocated);
+// the TinyLlama plans put them over those inputs.
+void checkFusions(const Variant& v, bool apart) {
+  SCOPED_TRACE(apart ? "GLU outputs apart" : "GLU outputs over the gate/up input");
+  const test::TinyLlama model = test::makeTinyLlama(v.cfg);
+  const std::string path = tempPath(std::string("fusions-") + v.name + ".engine");
+  const std::string program = apart ? gluApartProgram(model) : model.programJson();
+  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}, program));
+  auto e = Engine::load(path);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  std::unique_ptr<Backend> fused = fusedBackend(**e, Fusions{}), plain = fusedBackend(**e, Fusions{false, false});
+  ASSERT_TRUE(fused && plain);
+  auto* fb = static_cast<cuda::CudaBackend*>(fused.get());
+  EXPECT_TRUE(fb->fusedAttentionEnabled());
+  // Fused programs have a gate/up linear + glu per layer; unfused ones (silu, mul) none.
+  EXPECT_EQ(fb->fusedGluPairs(), v.cfg.fused ? v.cfg.layers : 0) << v.name;
+  EXPECT_EQ(fb->relocatedGluOutputs(), gluOverX(json::parse(program))) << v.name;
+  if (apart) EXPECT_EQ(fb->relocatedGluOutputs(), 0) << v.name;
+  EXPECT_EQ(static_cast<cuda::CudaBackend*>(plain.get())->fusedGluPairs(), 0);
+  std::mt19937 rng(77);
+  const int vocab = v.cfg.vocab;
+  const std::vector<int32_t> a = randomTokens(rng, 40, vocab), b = randomTokens(rng, 40, vocab);
+  const auto refA = test::referenceLogits(model, a), refB = test::referenceLogits(model, b);
+  StepBatch batch;
+  std::vector<float> x, y;
+  auto both = [&](const std::string& what) {
+    ASSERT_OK(fused->forward(batch, &x));
+    ASSERT_OK(plain->forward(batch, &y));
+    ASSERT_EQ(x, y) << v.name << " " << what;
+  };
+  batch.tokens.assign(a.begin(), a.begin() + 12);
+  batch.tokens.insert(batch.tokens.end(), b.begin(), b.begin() + 3);
+  batch.sequences = {SequenceSlice{0, 12, 0, blocks(0, 3)}, SequenceSlice{12, 3, 0, blocks(8, 3)}};
+  both("prefill");
+  // A 5-token step (GEMV path, the GLU-fused GEMV at M = 5, prefill attention).
+  batch.tokens = {a[12], a[13], b[3], b[4], b[5]};
+  batch.sequences = {SequenceSlice{0, 2, 12, blocks(0, 3)}, SequenceSlice{2, 3, 3, blocks(8, 3)}};
+  both("gemv prefill");
+  int pa = 14, pb = 6;
+  for (; pa < 20; ++pa) {  // batch 1: eager, capture, replays
+    batch.tokens = {a[pa]};
+    batch.sequences = {SequenceSlice{0, 1, pa, blocks(0, 3)}};
+    both("decode A at " + std::to_string(pa));
+    EXPECT_LT(relError(x, refA[pa]), v.tol) << v.name << " decode A at " << pa;
+  }
+  for (; pa < 40; ++pa, ++pb) {  // batch 2, contexts of different lengths
+    batch.tokens = {a[pa], b[pb]};
+    batch.sequences = {SequenceSlice{0, 1, pa, blocks(0, 3)}, SequenceSlice{1, 1, pb, blocks(8, 3)}};
+    both("batched decode at " + std::to_string(pa));
+    std::vector<float> rowA(x.begin(), x.begin() + vocab), rowB(x.begin() + vocab, x.end());
+    EXPECT_LT(relError(rowA, refA[pa]), v.tol) << v.name << " batched decode A at " << pa;
+    EXPECT_LT(relError(rowB, refB[pb]), v.tol) << v.name << " batched decode B at " << pb;
+  }
+  std::filesystem::remove(path);
+}
+
 TEST(GpuBackend, DecodeFusionsMatchUnfusedPath) {
   LLMC_REQUIRE_GPU();
   for (const Variant& v : variants()) {
-    const test::TinyLlama model = test::makeTinyLlama(v.cfg);
-    const std::string path = tempPath(std::string("fusions-") + v.name + ".engine");
-    ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
-    auto e = Engine::load(path);
-    ASSERT_TRUE(e.ok()) << e.status().message();
-    std::unique_ptr<Backend> fused = fusedBackend(**e, Fusions{}), plain = fusedBackend(**e, Fusions{false});
-    ASSERT_TRUE(fused && plain);
-    EXPECT_TRUE(static_cast<cuda::CudaBackend*>(fused.get())->fusedAttentionEnabled());
-    std::mt19937 rng(77);
-    const int vocab = v.cfg.vocab;
-    const std::vector<int32_t> a = randomTokens(rng, 40, vocab), b = randomTokens(rng, 40, vocab);
-    const auto refA = test::referenceLogits(model, a), refB = test::referenceLogits(model, b);
-    StepBatch batch;
-    std::vector<float> x, y;
-    auto both = [&](const std::string& what) {
-      ASSERT_OK(fused->forward(batch, &x));
-      ASSERT_OK(plain->forward(batch, &y));
-      ASSERT_EQ(x, y) << v.name << " " << what;
-    };
-    batch.tokens.assign(a.begin(), a.begin() + 12);
-    batch.tokens.insert(batch.tokens.end(), b.begin(), b.begin() + 3);
-    batch.sequences = {SequenceSlice{0, 12, 0, blocks(0, 3)}, SequenceSlice{12, 3, 0, blocks(8, 3)}};
-    both("prefill");
-    int pa = 12, pb = 3;
-    for (; pa < 20; ++pa) {  // batch 1: eager, capture, replays
-      batch.tokens = {a[pa]};
-      batch.sequences = {SequenceSlice{0, 1, pa, blocks(0, 3)}};
-      both("decode A at " + std::to_string(pa));
-      EXPECT_LT(relError(x, refA[pa]), v.tol) << v.name << " decode A at " << pa;
-    }
-    for (; pa < 40; ++pa, ++pb) {  // batch 2, contexts of different lengths
-      batch.tokens = {a[pa], b[pb]};
-      batch.sequences = {SequenceSlice{0, 1, pa, blocks(0, 3)}, SequenceSlice{1, 1, pb, blocks(8, 3)}};
-      both("batched decode at " + std::to_string(pa));
-      std::vector<float> rowA(x.begin(), x.begin() + vocab), rowB(x.begin() + vocab, x.end());
-      EXPECT_LT(relError(rowA, refA[pa]), v.tol) << v.name << " batched decode A at " << pa;
-      EXPECT_LT(relError(rowB, refB[pb]), v.tol) << v.name << " batched decode B at " << pb;
-    }
-    std::filesystem::remove(path);
+    checkFusions(v, false);
+    if (v.cfg.fused) checkFusions(v, true);
   }
 }
 
@@ -639,6 +692,21 @@ TEST(GpuBackend, ClearErrors) {
 }
 
 // ---- no device needed ------------------------------------------------------------------------
+
+// DecodeFusionsMatchUnfusedPath covers both placements of a GLU-fused output: a memory plan that
+// puts it over the gate/up input (relocated by the backend) and one that keeps it apart.
+TEST(GluFusionPlan, VariantsCoverRelocation) {
+  int relocated = 0, kept = 0;
+  for (const Variant& v : variants()) {
+    const test::TinyLlama model = test::makeTinyLlama(v.cfg);
+    const int pairs = static_cast<int>(cuda::findGluFusions(json::parse(model.programJson())).size());
+    EXPECT_EQ(pairs, v.cfg.fused ? v.cfg.layers : 0) << v.name;
+    relocated += gluOverX(model);
+    kept += pairs - gluOverX(json::parse(gluApartProgram(model)));
+  }
+  EXPECT_GT(relocated, 0);
+  EXPECT_GT(kept, 0);
+}
 
 TEST(KernelSelection, PicksTheBestFittingSection) {
   const std::vector<std::string> all = {"meta", "program", "weights", "kernels.sm_80", "kernels.sm_86",

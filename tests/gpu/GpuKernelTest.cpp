@@ -75,6 +75,78 @@ INSTANTIATE_TEST_SUITE_P(
                       GemvCase{DType::kBF16, 64, 4096, 2, false, true}, GemvCase{DType::kBF16, 7, 40, 7, true, false},
                       GemvCase{DType::kBF16, 130, 1000, 6, false, false}));
 
+// GEMV-GLU (decode's gate/up projection + llm.glu in one kernel): y[m, j] = act(x[m] . w[j] + b[j]) *
+// (x[m] . w[I + j] + b[I + j]) against float64, for every M, the vector and the scalar (odd K)
+// paths, all three activations; and bit-identical to the plain GEMV followed by llmc_glu_* (what the
+// unfused decode runs), which is what lets the backend swap one for the other.
+struct GemvGluCase {
+  DType dt;
+  int inner, k;
+  bool bias;
+};
+class GemvGluTest : public ::testing::TestWithParam<GemvGluCase> {};
+
+TEST_P(GemvGluTest, MatchesFloat64AndGemvThenGlu) {
+  LLMC_REQUIRE_GPU();
+  const GemvGluCase c = GetParam();
+  std::vector<KernelSpec> specs;
+  for (int m = 1; m <= cuda::kMaxGemvRows; ++m) {
+    specs.push_back({KernelKind::kGemv, c.dt, c.k, m});
+    for (int act : {cuda::kGluSilu, cuda::kGluGeluTanh, cuda::kGluGelu}) specs.push_back({KernelKind::kGemvGlu, c.dt, c.k, m, act});
+  }
+  KernelSet ks;
+  ASSERT_OK(ks.build(specs));
+  auto silu = [](double x) { return x / (1 + std::exp(-x)); };
+  auto gelu = [](double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); };
+  auto geluTanh = [](double x) { return 0.5 * x * (1 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x))); };
+  struct Act { int code; const char* glu; double (*f)(double); };
+  const Act acts[] = {{cuda::kGluSilu, "llmc_glu_silu", +silu}, {cuda::kGluGeluTanh, "llmc_glu_gelu_tanh", +geluTanh},
+                      {cuda::kGluGelu, "llmc_glu_gelu", +gelu}};
+  const int n = 2 * c.inner;
+  for (int m = 1; m <= cuda::kMaxGemvRows; ++m) {
+    std::mt19937 rng(2000 + c.inner + c.k + m);
+    const std::vector<float> x = randomVector(rng, static_cast<size_t>(m) * c.k);
+    // Weights scaled so the gate sums spread over the activation's curved range (|g| up to ~4).
+    const Stored w = store(c.dt, randomVector(rng, static_cast<size_t>(n) * c.k, -0.1f, 0.1f));
+    const std::vector<float> bias = randomVector(rng, n);
+    auto dx = upload(x), dw = upload(w.bytes), db = upload(bias);
+    const float* bp = c.bias ? db.as<float>() : nullptr;
+    std::vector<double> gate(static_cast<size_t>(m) * c.inner), up(gate.size());
+    for (int r = 0; r < m; ++r)
+      for (int j = 0; j < c.inner; ++j) {
+        double g = c.bias ? bias[j] : 0.0, u = c.bias ? bias[c.inner + j] : 0.0;
+        for (int k = 0; k < c.k; ++k) {
+          g += static_cast<double>(x[r * c.k + k]) * w.values[static_cast<size_t>(j) * c.k + k];
+          u += static_cast<double>(x[r * c.k + k]) * w.values[static_cast<size_t>(c.inner + j) * c.k + k];
+        }
+        gate[static_cast<size_t>(r) * c.inner + j] = g;
+        up[static_cast<size_t>(r) * c.inner + j] = u;
+      }
+    // The unfused pair: GEMV into gu [m, 2I], then the GLU kernel.
+    auto gu = poisoned(static_cast<size_t>(m) * n);
+    ASSERT_OK(launchSync(ks.get({KernelKind::kGemv, c.dt, c.k, m}), dim3((n + 3) / 4), dim3(128), 0, dx.as<const float>(),
+                         static_cast<const void*>(dw.get()), bp, gu.as<float>(), n));
+    for (const Act& a : acts) {
+      auto y = poisoned(static_cast<size_t>(m) * c.inner), yRef = poisoned(static_cast<size_t>(m) * c.inner);
+      ASSERT_OK(launchSync(ks.get({KernelKind::kGemvGlu, c.dt, c.k, m, a.code}), dim3((c.inner + 3) / 4), dim3(128), 0,
+                           dx.as<const float>(), static_cast<const void*>(dw.get()), bp, y.as<float>(), c.inner));
+      ASSERT_OK(launchSync(ks.get(a.glu), dim3(2, m), dim3(256), 0, static_cast<const void*>(gu.get()), yRef.get(), m,
+                           c.inner, kF32Out, kF32Out));
+      std::vector<double> ref(gate.size());
+      for (size_t i = 0; i < ref.size(); ++i) ref[i] = a.f(gate[i]) * up[i];
+      const std::vector<float> got = download<float>(y, ref.size());
+      EXPECT_LT(relError(got, ref), kF32Tol) << a.glu << " M=" << m;
+      EXPECT_EQ(got, download<float>(yRef, ref.size())) << a.glu << " M=" << m << ": fused vs GEMV + GLU";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, GemvGluTest,
+    ::testing::Values(GemvGluCase{DType::kBF16, 256, 4096, false}, GemvGluCase{DType::kBF16, 130, 1000, true},
+                      GemvGluCase{DType::kF16, 64, 2048, false}, GemvGluCase{DType::kF32, 96, 512, true},
+                      GemvGluCase{DType::kBF16, 43, 172, true}, GemvGluCase{DType::kF32, 7, 40, false}));
+
 // ---------------------------------------------------------------------------------------------
 // Norms
 

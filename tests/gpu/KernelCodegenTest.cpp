@@ -28,23 +28,24 @@ std::string tempDir(const std::string& tag) {
   return dir.string();
 }
 
-// A Llama-2-7B-shaped program fragment: one block's worth of the op kinds (shapes are what count).
+// A Llama-2-7B-shaped program fragment: one block's worth of the op kinds (shapes are what count),
+// with value ids so that the gate/up linear + glu pair is found (findGluFusions).
 json llamaProgram(int hidden, int inter, int heads, int kvHeads, int vocab) {
   const int hd = hidden / heads;
   json steps = json::array();
-  steps.push_back({{"op", "embedding"}, {"weights", {{"weight", "embed"}}}, {"attrs", {{"scale", 1.0}}}});
-  steps.push_back({{"op", "rms_norm"}, {"weights", {{"weight", "norm"}}}, {"attrs", {{"eps", 1e-5}}}});
-  steps.push_back({{"op", "linear"}, {"weights", {{"weight", "qkv"}}}});
-  steps.push_back({{"op", "qkv_attention"},
+  steps.push_back({{"op", "embedding"}, {"in", {-1}}, {"out", {0}}, {"weights", {{"weight", "embed"}}}, {"attrs", {{"scale", 1.0}}}});
+  steps.push_back({{"op", "rms_norm"}, {"in", {0}}, {"out", {1}}, {"weights", {{"weight", "norm"}}}, {"attrs", {{"eps", 1e-5}}}});
+  steps.push_back({{"op", "linear"}, {"in", {1}}, {"out", {2}}, {"weights", {{"weight", "qkv"}}}});
+  steps.push_back({{"op", "qkv_attention"}, {"in", {2}}, {"out", {3}},
                    {"attrs", {{"head_dim", hd}, {"num_heads", heads}, {"num_kv_heads", kvHeads}, {"layer", 0}}}});
-  steps.push_back({{"op", "linear"}, {"weights", {{"weight", "o"}}}});
-  steps.push_back({{"op", "add_rms_norm"}, {"weights", {{"weight", "norm"}}}});
-  steps.push_back({{"op", "linear"}, {"weights", {{"weight", "gu"}}}});
-  steps.push_back({{"op", "glu"}, {"attrs", {{"activation", "silu"}}}});
-  steps.push_back({{"op", "linear"}, {"weights", {{"weight", "down"}}}});
-  steps.push_back({{"op", "linear"}, {"weights", {{"weight", "lm_head"}}}});
+  steps.push_back({{"op", "linear"}, {"in", {3}}, {"out", {4}}, {"weights", {{"weight", "o"}}}});
+  steps.push_back({{"op", "add_rms_norm"}, {"in", {4, 0}}, {"out", {5, 6}}, {"weights", {{"weight", "norm"}}}});
+  steps.push_back({{"op", "linear"}, {"in", {6}}, {"out", {7}}, {"weights", {{"weight", "gu"}}}});
+  steps.push_back({{"op", "glu"}, {"in", {7}}, {"out", {8}}, {"attrs", {{"activation", "silu"}}}});
+  steps.push_back({{"op", "linear"}, {"in", {8}}, {"out", {9}}, {"weights", {{"weight", "down"}}}});
+  steps.push_back({{"op", "linear"}, {"in", {9}}, {"out", {10}}, {"weights", {{"weight", "lm_head"}}}});
   (void)vocab;
-  return {{"steps", steps}};
+  return {{"steps", steps}, {"output", 10}};
 }
 
 struct Weights {
@@ -87,6 +88,41 @@ TEST(KernelPlan, LlamaShapes) {
   EXPECT_TRUE(has("llmc_rope_kv_write_bf16_d128"));
   EXPECT_TRUE(has("llmc_glu_silu"));
   EXPECT_FALSE(has("llmc_gemv_bf16_k4096_m9"));
+  // The gate/up projection fused with its GLU for decode: K = hidden, every M.
+  EXPECT_TRUE(has("llmc_gemv_glu_silu_bf16_k4096_m1"));
+  EXPECT_TRUE(has("llmc_gemv_glu_silu_bf16_k4096_m8"));
+  EXPECT_FALSE(has("llmc_gemv_glu_silu_bf16_k11008_m1"));
+}
+
+// Which (linear, glu) pairs decode fuses: the gate/up linear whose only reader is the glu right
+// after it, and not the program's output.
+TEST(KernelPlan, GluFusionRule) {
+  const json p = llamaProgram(64, 172, 8, 4, 512);
+  auto f = findGluFusions(p);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].linear, 6);
+  EXPECT_EQ(f[0].glu, 7);
+
+  json twoReaders = p;  // the gate/up value is read by another step too: gu must exist, no fusion
+  twoReaders["steps"][8]["in"] = {8, 7};
+  EXPECT_TRUE(findGluFusions(twoReaders).empty());
+  json notNext = p;  // another step between the linear and the glu
+  notNext["steps"].insert(notNext["steps"].begin() + 7, json{{"op", "add"}, {"in", {5, 5}}, {"out", {11}}});
+  EXPECT_TRUE(findGluFusions(notNext).empty());
+  json isOutput = p;
+  isOutput["output"] = 7;
+  EXPECT_TRUE(findGluFusions(isOutput).empty());
+  json noIds = p;  // a program without value ids: nothing is fused
+  for (auto& st : noIds["steps"]) st.erase("in");
+  EXPECT_TRUE(findGluFusions(noIds).empty());
+  json gelu = p;
+  gelu["steps"][7]["attrs"]["activation"] = "gelu_tanh";
+  Weights w = llamaWeights(engine::DType::kF16, 64, 172, 8, 4, 512);
+  auto plan = planKernels(gelu, w.lookup());
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  const auto names = plan->names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "llmc_gemv_glu_gelu_tanh_f16_k64_m5"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "llmc_gemv_glu_silu_f16_k64_m5"), names.end());
 }
 
 TEST(KernelPlan, DecodeGroup) {

@@ -13,6 +13,8 @@
 //   * all M rows of x are multiplied with each weight chunk while it is in registers: the weights
 //     are read once for the whole batch, which is why decode at batch 8 costs about what batch 1 does.
 // Launch: block 128 threads (4 warps = 4 rows), grid ceil(N / 4).
+// The GLU-fused variant (gemvGluBody) computes a gated MLP's gate and up rows in one warp and
+// stores act(gate) * up: decode's gate/up projection and llm.glu in one launch.
 #pragma once
 
 #include "common.cuh"
@@ -41,6 +43,94 @@ __device__ __forceinline__ void gemvDot(const float* __restrict__ x, int k0, con
   }
 }
 
+// The dot products of R weight rows (wr[0..R), each K long) with the M rows of x, into acc[r][m]
+// (complete sums only after warpSum). R = 2 serves the GLU-fused GEMV (a gate and an up row per
+// warp). Per row the chunks are accumulated in increasing order whatever R is, so a row's sum is
+// bit-identical to what the R = 1 kernel computes for it. Calls gridWait() / launchDependents()
+// (after issuing the first weight loads); returns false for an inactive warp (row past n), which
+// must then return without touching the shuffles below.
+template <typename W, int K, int M, int R>
+__device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, const W* const (&wr)[R],
+                                               bool active, float (&acc)[R][M]) {
+  const int lane = threadIdx.x & 31;
+  constexpr int E = Vec16<W>::kElems;
+  constexpr int kChunks = K / E;
+  constexpr int kFull = kChunks / 32;  // chunks every lane reads
+  constexpr int kRem = kChunks % 32;   // lanes [0, kRem) read one more
+  // Loads in flight per row: the same bytes per warp whatever R is.
+  constexpr int U = kGemvUnroll / R;
+  // The vector path needs 16-byte aligned weight rows (the engine stores every tensor 4096-aligned
+  // and the backend keeps that, so K % E == 0 suffices) and x rows (the backend's arena layout
+  // keeps every value 16-byte aligned, so K % 4 == 0 suffices; checked anyway).
+  const bool vectorOk = K % E == 0 && K % 4 == 0 && (reinterpret_cast<u64>(x) & 15) == 0;
+
+  // The first weight chunks are requested before waiting for the previous kernel (programmatic
+  // dependent launch): weights depend on no kernel, so the start of this GEMV's weight stream
+  // overlaps the previous kernel's tail.
+  uint4 wv[R][U];
+  if (vectorOk && active) {
+#pragma unroll
+    for (int u = 0; u < U; ++u)
+#pragma unroll
+      for (int r = 0; r < R; ++r)
+        if (u < kFull) wv[r][u] = loadStream16(wr[r] + (u * 32 + lane) * E);
+  }
+  gridWait();
+  launchDependents();
+  if (!active) return false;
+
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+#pragma unroll
+    for (int m = 0; m < M; ++m) acc[r][m] = 0.f;
+
+  if (vectorOk) {
+    // Not unrolled: one body of kGemvUnroll loads already keeps enough bytes in flight, and a
+    // fully unrolled K=11008 x M=8 body makes NVRTC take seconds per kernel (docs/cuda.md).
+#pragma unroll 1
+    for (int c0 = 0; c0 < kFull; c0 += U) {
+      if (c0 > 0) {
+#pragma unroll
+        for (int u = 0; u < U; ++u)
+#pragma unroll
+          for (int r = 0; r < R; ++r)
+            if (c0 + u < kFull) wv[r][u] = loadStream16(wr[r] + ((c0 + u) * 32 + lane) * E);
+      }
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        if (c0 + u < kFull) {
+#pragma unroll
+          for (int r = 0; r < R; ++r) {
+            float wf[E];
+            unpack16(wv[r][u], (const W*)nullptr, wf);
+            gemvDot<K, M, E>(x, ((c0 + u) * 32 + lane) * E, wf, acc[r]);
+          }
+        }
+      }
+    }
+    if (kRem > 0 && lane < kRem) {
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        float wf[E];
+        unpack16(loadStream16(wr[r] + (kFull * 32 + lane) * E), (const W*)nullptr, wf);
+        gemvDot<K, M, E>(x, (kFull * 32 + lane) * E, wf, acc[r]);
+      }
+    }
+  } else {
+    // Odd K (tiny test models) or an unaligned x: element loads, still coalesced.
+#pragma unroll 1
+    for (int k = lane; k < K; k += 32) {
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        const float wf = toFloat(wr[r][k]);
+#pragma unroll
+        for (int m = 0; m < M; ++m) acc[r][m] = fmaf(wf, __ldg(x + m * K + k), acc[r][m]);
+      }
+    }
+  }
+  return true;
+}
+
 template <typename W, int K, int M>
 __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* __restrict__ w,
                                          const float* __restrict__ bias, float* __restrict__ y,
@@ -48,73 +138,43 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
   const int row = blockIdx.x * kGemvWarps + (threadIdx.x >> 5);
   const int lane = threadIdx.x & 31;
   const bool active = row < n;
-  const W* __restrict__ wr = w + (u64)(active ? row : 0) * K;
-
-  constexpr int E = Vec16<W>::kElems;
-  constexpr int kChunks = K / E;
-  constexpr int kFull = kChunks / 32;  // chunks every lane reads
-  constexpr int kRem = kChunks % 32;   // lanes [0, kRem) read one more
-  // The vector path needs 16-byte aligned weight rows (the engine stores every tensor 4096-aligned
-  // and the backend keeps that, so K % E == 0 suffices) and x rows (the backend's arena layout
-  // keeps every value 16-byte aligned, so K % 4 == 0 suffices; checked anyway).
-  const bool vectorOk = K % E == 0 && K % 4 == 0 && (reinterpret_cast<u64>(x) & 15) == 0;
-
-  // The first kGemvUnroll weight chunks are requested before waiting for the previous kernel
-  // (programmatic dependent launch): weights depend on no kernel, so the start of this GEMV's
-  // weight stream overlaps the previous kernel's tail.
-  uint4 wv[kGemvUnroll];
-  if (vectorOk && active) {
-#pragma unroll
-    for (int u = 0; u < kGemvUnroll; ++u)
-      if (u < kFull) wv[u] = loadStream16(wr + (u * 32 + lane) * E);
-  }
-  gridWait();
-  launchDependents();
-  if (!active) return;  // the whole warp leaves together: no shuffle below misses a lane
-
-  float acc[M];
-#pragma unroll
-  for (int m = 0; m < M; ++m) acc[m] = 0.f;
-
-  if (vectorOk) {
-    // Not unrolled: one body of kGemvUnroll loads already keeps enough bytes in flight, and a
-    // fully unrolled K=11008 x M=8 body makes NVRTC take seconds per kernel (docs/cuda.md).
-#pragma unroll 1
-    for (int c0 = 0; c0 < kFull; c0 += kGemvUnroll) {
-      if (c0 > 0) {
-#pragma unroll
-        for (int u = 0; u < kGemvUnroll; ++u)
-          if (c0 + u < kFull) wv[u] = loadStream16(wr + ((c0 + u) * 32 + lane) * E);
-      }
-#pragma unroll
-      for (int u = 0; u < kGemvUnroll; ++u) {
-        if (c0 + u < kFull) {
-          float wf[E];
-          unpack16(wv[u], (const W*)nullptr, wf);
-          gemvDot<K, M, E>(x, ((c0 + u) * 32 + lane) * E, wf, acc);
-        }
-      }
-    }
-    if (kRem > 0 && lane < kRem) {
-      float wf[E];
-      unpack16(loadStream16(wr + (kFull * 32 + lane) * E), (const W*)nullptr, wf);
-      gemvDot<K, M, E>(x, (kFull * 32 + lane) * E, wf, acc);
-    }
-  } else {
-    // Odd K (tiny test models) or an unaligned x: element loads, still coalesced.
-#pragma unroll 1
-    for (int k = lane; k < K; k += 32) {
-      const float wf = toFloat(wr[k]);
-#pragma unroll
-      for (int m = 0; m < M; ++m) acc[m] = fmaf(wf, __ldg(x + m * K + k), acc[m]);
-    }
-  }
-
+  const W* const wr[1] = {w + (u64)(active ? row : 0) * K};
+  float acc[1][M];
+  // An inactive warp leaves as a whole: no shuffle below misses a lane.
+  if (!gemvAccumulate<W, K, M, 1>(x, wr, active, acc)) return;
   const float b = bias != nullptr ? bias[row] : 0.f;
 #pragma unroll
   for (int m = 0; m < M; ++m) {
-    const float s = warpSum(acc[m]);
+    const float s = warpSum(acc[0][m]);
     if (lane == m % 32) y[(u64)m * n + row] = s + b;  // spread the M stores over lanes
+  }
+}
+
+// The fused gate/up projection + GLU of decode: w is the gate_up weight [2 * inner, K] (gate rows
+// first, as llm.glu reads them), and y[m, j] = ACT(gate[m, j]) * up[m, j] for j < inner, where
+// gate[m, j] = x[m] · w[j] (+ bias[j]) and up[m, j] = x[m] · w[inner + j] (+ bias[inner + j]).
+// One warp computes both rows of its j: the [T, 2 * inner] gate/up activation is never written and
+// the separate GLU launch disappears; each activation is evaluated once per output. Every weight
+// byte is still read once, with the same loads as the plain GEMV, and gate and up are the exact
+// sums the plain GEMV produces, so y is bit-identical to GEMV followed by llmc_glu_*.
+template <typename W, int K, int M, float (*ACT)(float)>
+__device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W* __restrict__ w,
+                                            const float* __restrict__ bias, float* __restrict__ y,
+                                            int inner) {
+  const int row = blockIdx.x * kGemvWarps + (threadIdx.x >> 5);
+  const int lane = threadIdx.x & 31;
+  const bool active = row < inner;
+  const u64 g = (u64)(active ? row : 0);
+  const W* const wr[2] = {w + g * K, w + (g + inner) * K};
+  float acc[2][M];
+  if (!gemvAccumulate<W, K, M, 2>(x, wr, active, acc)) return;
+  const float bg = bias != nullptr ? bias[row] : 0.f;
+  const float bu = bias != nullptr ? bias[inner + row] : 0.f;
+#pragma unroll
+  for (int m = 0; m < M; ++m) {
+    const float gate = warpSum(acc[0][m]) + bg;
+    const float up = warpSum(acc[1][m]) + bu;
+    if (lane == m % 32) y[(u64)m * inner + row] = ACT(gate) * up;
   }
 }
 
@@ -126,4 +186,14 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
       NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
            float* __restrict__ y, int n) {                                                      \
     ::llmc::gemvBody<W, K, M>(x, w, bias, y, n);                                                \
+  }
+
+// x: [M, K] f32; w: [2 * inner, K] W (gate rows, then up rows); bias: [2 * inner] f32 or null;
+// y: [M, inner] f32 = ACT(gate) * up (must not overlap x). ACT: ::llmc::siluf, geluTanh, geluErf.
+// Launch: block 128, grid ceil(inner / 4).
+#define LLMC_DEFINE_GEMV_GLU(NAME, W, K, M, ACT)                                                \
+  extern "C" __global__ void __launch_bounds__(128)                                             \
+      NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
+           float* __restrict__ y, int inner) {                                                  \
+    ::llmc::gemvGluBody<W, K, M, ACT>(x, w, bias, y, inner);                                    \
   }

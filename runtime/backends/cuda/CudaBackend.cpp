@@ -56,6 +56,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   if (const char* t = std::getenv("LLMC_CUDA_PREFILL_TC"); t && std::string(t) == "0") prefillTc_ = false;
   if (const char* h = std::getenv("LLMC_CUDA_HANDOFF"); h && std::string(h) == "0") handoffAllowed_ = false;
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_ATTN"); f && std::string(f) == "0") fusedAttn_ = false;
+  if (const char* f = std::getenv("LLMC_CUDA_FUSED_GLU"); f && std::string(f) == "0") fusedGlu_ = false;
 
   LLMC_CUDA_CHECK(cudaSetDevice(device_));
   int major = 0, minor = 0;
@@ -83,6 +84,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   LLMC_ASSIGN_OR_RETURN(plan_, planKernels(program, lookup));
 
   LLMC_RETURN_IF_ERROR(prepareSteps());
+  planGluFusion(program);
   planHandoff();
   LLMC_ASSIGN_OR_RETURN(lt_, LtGemm::create(32ull << 20));
   LLMC_RETURN_IF_ERROR(allocateBuffers());
@@ -291,6 +293,7 @@ Status CudaBackend::allocateBuffers() {
   // so all layers share them (layers run one after another: each kernel waits for its predecessor).
   LLMC_ASSIGN_OR_RETURN(attnCounters_, DeviceBuffer::allocate(static_cast<int64_t>(maxSeq_) * maxNh * 4, "attention counters"));
   LLMC_CUDA_CHECK(cudaMemsetAsync(attnCounters_.get(), 0, attnCounters_.bytes(), stream_.get()));
+  LLMC_ASSIGN_OR_RETURN(fusedOut_, DeviceBuffer::allocate(std::max<int64_t>(fusedOutFloats_, 1) * 4, "GLU-fused outputs"));
 
   const int64_t vocab = prog.values[prog.output].width;
   LLMC_ASSIGN_OR_RETURN(logitsRows_, DeviceBuffer::allocate(vocab * maxSeq_ * 4, "logits rows"));

@@ -33,6 +33,8 @@
 #include "llmc/runtime/Backend.h"
 #include "llmc/runtime/Engine.h"
 
+#include <nlohmann/json.hpp>
+
 namespace llmc::cuda {
 
 class CudaBackend : public Backend {
@@ -71,6 +73,12 @@ class CudaBackend : public Backend {
   // llmc_attn_combine launch). Before prepare(); LLMC_CUDA_FUSED_ATTN=0 disables it.
   void setFusedAttentionEnabled(bool on) { fusedAttn_ = on; }
   bool fusedAttentionEnabled() const { return fusedAttn_; }
+  // Decode's gate/up projection + GLU as one GEMV (GluFusion.cpp). Before prepare();
+  // LLMC_CUDA_FUSED_GLU=0 disables it. How many (linear, glu) pairs prepare() fused, and how many
+  // of their outputs it moved out of the arena.
+  void setFusedGluEnabled(bool on) { fusedGlu_ = on; }
+  int fusedGluPairs() const { return gluPairs_; }
+  int relocatedGluOutputs() const;
 
  private:
   // Everything a step needs at run time, resolved once in prepare().
@@ -78,6 +86,11 @@ class CudaBackend : public Backend {
     const Step* step = nullptr;
     cudaKernel_t kernel = nullptr;                        // norms, rope, elementwise, embedding, ...
     std::array<cudaKernel_t, kMaxGemvRows + 1> gemv{};    // linear, by row count
+    // A gate/up linear fused with the glu after it (GluFusion.cpp): the GEMV-GLU kernels by row
+    // count and the glu's output value, which it writes; gluFusedAway marks that glu step.
+    std::array<cudaKernel_t, kMaxGemvRows + 1> gemvGlu{};
+    int gluOut = -1;
+    bool gluFusedAway = false;
     cudaKernel_t ropeKv = nullptr, decode = nullptr, prefill = nullptr;  // attention
     cudaKernel_t prefillTc = nullptr;  // tensor-core prefill, where the engine has it
     const void* w = nullptr;       // weight in its dtype
@@ -103,6 +116,12 @@ class CudaBackend : public Backend {
   };
 
   Status prepareSteps();
+  // Finds the (linear, glu) pairs decode runs as one GEMV-GLU (GluFusion.cpp); sets gemvGlu /
+  // gluOut / gluFusedAway and relocated_. `program` is the engine's program JSON.
+  void planGluFusion(const nlohmann::json& program);
+  // Where value v is in this step: its arena slot, or its slot in fusedOut_ when it is a relocated
+  // GLU-fused output and the step runs the fused GEMV (rows <= kMaxGemvRows).
+  float* valuePtr(int v, const StepShape& shape) const;
   // Decides handoff_ (Handoff.cpp).
   void planHandoff();
   // The type value v has in this step: its handoff_ type in prefill steps where every linear
@@ -152,6 +171,12 @@ class CudaBackend : public Backend {
   DeviceBuffer castScratch_; // activations narrowed for cuBLASLt: [tmax, max K] 16-bit
   DeviceBuffer partials_;    // flash-decoding: m, l [maxSeq, nh, splits]; acc [maxSeq, nh, splits, hd]
   DeviceBuffer attnCounters_;  // fused decode attention: arrival counters [maxSeq, nh] (zeroed once)
+  // GLU-fused outputs that their plan slot cannot hold when written one step early (relocated_[v]:
+  // float offset in fusedOut_, or -1), kMaxGemvRows rows each.
+  DeviceBuffer fusedOut_;
+  std::vector<int64_t> relocated_;
+  int64_t fusedOutFloats_ = 0;
+  int gluPairs_ = 0;
   DeviceBuffer invFreq_;     // every rope step's inv_freq, concatenated
   DeviceBuffer logitsRows_;  // [maxSeq, vocab] gathered last rows when the output has all rows
   int64_t scratchFloats_ = 0, qScratchFloats_ = 0, castElems_ = 0;
@@ -187,6 +212,7 @@ class CudaBackend : public Backend {
   bool prefillTc_ = true;
   bool handoffAllowed_ = true;
   bool fusedAttn_ = true;
+  bool fusedGlu_ = true;
   std::vector<engine::DType> handoff_;  // per value: its 16-bit prefill type, or f32 (never narrowed)
   bool pdl_ = false;  // programmatic dependent launch (sm_90+; LLMC_CUDA_PDL=0 disables)
   bool pdlAllowed_ = true;

@@ -136,7 +136,9 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
   const Step& step = *p.step;
   const int T = shape.t, nseq = shape.nseq;
   auto rowsOf = [&](int v) { return prog.values[v].rows == Rows::kAll ? T : nseq; };
-  auto ptr = [&](int v) { return arena_.as<float>() + prog.values[v].offset * shape.tpad; };
+  auto ptr = [&](int v) { return valuePtr(v, shape); };
+  // A glu whose gate/up linear already wrote its output (GLU-fused GEMV, rows <= kMaxGemvRows).
+  if (p.gluFusedAway && rowsOf(step.in[0]) <= kMaxGemvRows) return Status::Ok();
 
   std::vector<float*> in;
   std::vector<engine::DType> inT, outT;  // f32, or the 16-bit hand-off type (Handoff.cpp)
@@ -201,6 +203,14 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
                                   p.b, static_cast<void*>(out[0]), a.eps, actTypeCode(outT[0])));
       break;
     case OpKind::kLinear:
+      if (p.gluOut >= 0 && R <= kMaxGemvRows) {
+        // Gate/up GEMV + GLU: writes the glu's output (never overlapping x: GluFusion.cpp); the
+        // gate/up value itself is not produced, so nothing is copied back either.
+        const int inner = p.n / 2;
+        const dim3 grid(static_cast<unsigned>((inner + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
+        return launch(p.gemvGlu[R], grid, dim3(kGemvThreads), 0, "gemv_glu", static_cast<const float*>(in[0]), p.w,
+                      p.biasF32, ptr(p.gluOut), inner);
+      }
       LLMC_RETURN_IF_ERROR(enqueueLinear(p, in[0], inT[0], out[0], outT[0], R));
       break;
     case OpKind::kSplit: {

@@ -2,6 +2,7 @@
 #include "KernelPlan.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -10,11 +11,20 @@ namespace llmc::cuda {
 using nlohmann::json;
 
 bool KernelSpec::operator<(const KernelSpec& o) const {
-  return std::make_tuple(static_cast<int>(kind), static_cast<int>(dtype), a, b) <
-         std::make_tuple(static_cast<int>(o.kind), static_cast<int>(o.dtype), o.a, o.b);
+  return std::make_tuple(static_cast<int>(kind), static_cast<int>(dtype), a, b, c) <
+         std::make_tuple(static_cast<int>(o.kind), static_cast<int>(o.dtype), o.a, o.b, o.c);
 }
 bool KernelSpec::operator==(const KernelSpec& o) const {
-  return kind == o.kind && dtype == o.dtype && a == o.a && b == o.b;
+  return kind == o.kind && dtype == o.dtype && a == o.a && b == o.b && c == o.c;
+}
+
+const char* gluActName(int act) {
+  switch (act) {
+    case kGluSilu: return "silu";
+    case kGluGeluTanh: return "gelu_tanh";
+    case kGluGelu: return "gelu";
+  }
+  return nullptr;
 }
 
 std::string kernelName(const KernelSpec& s) {
@@ -29,6 +39,10 @@ std::string kernelName(const KernelSpec& s) {
     case KernelKind::kAttnDecode: return "llmc_attn_decode_" + dt + "_d" + a + "_g" + b;
     case KernelKind::kAttnPrefill: return "llmc_attn_prefill_" + dt + "_d" + a;
     case KernelKind::kAttnPrefillTc: return "llmc_attn_prefill_tc_" + dt + "_d" + a;
+    case KernelKind::kGemvGlu: {
+      const char* act = gluActName(s.c);
+      return std::string("llmc_gemv_glu_") + (act ? act : "unknown") + "_" + dt + "_k" + a + "_m" + b;
+    }
   }
   return "llmc_unknown";
 }
@@ -98,6 +112,48 @@ StatusOr<const WeightDesc*> stepWeight(const json& step, const char* slot, const
 }
 
 }  // namespace
+
+namespace {
+
+// The single value id of a step's "in" / "out" array; -1 when it is not exactly one integer.
+int64_t singleValue(const json& step, const char* key) {
+  auto it = step.find(key);
+  if (it == step.end() || !it->is_array() || it->size() != 1 || !(*it)[0].is_number_integer()) return -1;
+  return (*it)[0].get<int64_t>();
+}
+
+bool isOp(const json& step, const char* op) {
+  if (!step.is_object()) return false;
+  auto it = step.find("op");
+  return it != step.end() && it->is_string() && it->get<std::string>() == op;
+}
+
+}  // namespace
+
+std::vector<GluFusion> findGluFusions(const json& program) {
+  std::vector<GluFusion> out;
+  if (!program.is_object()) return out;
+  auto stepsIt = program.find("steps");
+  if (stepsIt == program.end() || !stepsIt->is_array()) return out;
+  const json& steps = *stepsIt;
+  int64_t output = -1;
+  if (auto o = program.find("output"); o != program.end() && o->is_number_integer()) output = o->get<int64_t>();
+  std::map<int64_t, int> readers;  // value id -> number of (step, slot) reads
+  for (const json& st : steps) {
+    if (!st.is_object()) continue;
+    auto in = st.find("in");
+    if (in == st.end() || !in->is_array()) continue;
+    for (const json& v : *in)
+      if (v.is_number_integer()) ++readers[v.get<int64_t>()];
+  }
+  for (size_t i = 0; i + 1 < steps.size(); ++i) {
+    if (!isOp(steps[i], "linear") || !isOp(steps[i + 1], "glu")) continue;
+    const int64_t v = singleValue(steps[i], "out");
+    if (v < 0 || v == output || singleValue(steps[i + 1], "in") != v || readers[v] != 1) continue;
+    out.push_back({static_cast<int>(i), static_cast<int>(i + 1)});
+  }
+  return out;
+}
 
 StatusOr<KernelPlan> planKernels(const json& program, const WeightLookup& weights) {
   if (!program.is_object()) return InvalidArgument("program: expected an object");
@@ -176,6 +232,23 @@ StatusOr<KernelPlan> planKernels(const json& program, const WeightLookup& weight
       if (prefillTcSupported(plan.kvDtype, h)) specs.insert({KernelKind::kAttnPrefillTc, plan.kvDtype, h, 0});
     }
     // Every other op runs on a fixed kernel (fixedKernelNames()).
+  }
+  // Decode's gate/up projections fused with their GLU: the GEMV-GLU kernels at M = 1..8.
+  for (const GluFusion& f : findGluFusions(program)) {
+    const std::string where = "program.steps[" + std::to_string(f.linear) + "] (linear)";
+    LLMC_ASSIGN_OR_RETURN(const WeightDesc* w, stepWeight(steps[f.linear], "weight", where, weights));
+    if (w == nullptr || w->shape.size() != 2 || w->shape[0] % 2 != 0) continue;  // not a gate/up weight
+    std::string act = "silu";  // llm.glu's default
+    if (auto a = steps[f.glu].find("attrs"); a != steps[f.glu].end() && a->is_object()) {
+      auto it = a->find("activation");
+      if (it != a->end() && it->is_string()) act = it->get<std::string>();
+    }
+    int code = -1;
+    for (int c : {kGluSilu, kGluGeluTanh, kGluGelu})
+      if (act == gluActName(c)) code = c;
+    if (code < 0) continue;  // the program parser names the bad activation
+    for (int m = 1; m <= kMaxGemvRows; ++m)
+      specs.insert({KernelKind::kGemvGlu, w->dtype, static_cast<int>(w->shape[1]), m, code});
   }
   plan.kernels.assign(specs.begin(), specs.end());
   return plan;

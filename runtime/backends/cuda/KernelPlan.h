@@ -69,19 +69,27 @@ enum class KernelKind {
   kAttnDecode,    // dtype = KV cache; a = head_dim, b = G (query heads per block)
   kAttnPrefill,   // dtype = KV cache; a = head_dim
   kAttnPrefillTc, // dtype = KV cache (f16 / bf16); a = head_dim (64 / 128): tensor-core prefill
+  kGemvGlu,       // dtype = weight; a = K, b = M, c = GLU activation (GluAct): gate/up GEMV + GLU
 };
+
+// The activation of a GLU-fused GEMV (KernelSpec::c); the order of llmc::GluActivation.
+enum GluAct { kGluSilu = 0, kGluGeluTanh = 1, kGluGelu = 2 };
+// "silu", "gelu_tanh", "gelu" (the program's names); nullptr for another value.
+const char* gluActName(int act);
 
 struct KernelSpec {
   KernelKind kind = KernelKind::kGemv;
   engine::DType dtype = engine::DType::kF32;
   int a = 0;
   int b = 0;
+  int c = 0;
   bool operator<(const KernelSpec& o) const;
   bool operator==(const KernelSpec& o) const;
 };
 
 // The extern "C" symbol of a specialisation: "llmc_gemv_bf16_k4096_m1", "llmc_rms_norm_f32_h64",
-// "llmc_rope_kv_write_bf16_d128", "llmc_attn_decode_bf16_d128_g4", "llmc_attn_prefill_f32_d8".
+// "llmc_rope_kv_write_bf16_d128", "llmc_attn_decode_bf16_d128_g4", "llmc_attn_prefill_f32_d8",
+// "llmc_gemv_glu_silu_bf16_k4096_m1".
 std::string kernelName(const KernelSpec& spec);
 
 // Kernels with no per-model constant; every engine carries them (elementwise.cuh, rope_kv.cuh,
@@ -102,6 +110,16 @@ struct WeightDesc {
 };
 // Returns the weight named `name`, or nullptr when the engine has none.
 using WeightLookup = std::function<const WeightDesc*(const std::string& name)>;
+
+// Step indices of the program's gate/up projections that the decode path fuses with their GLU
+// (gemvGluBody): a `linear` whose output is read by exactly one step, the `glu` right after it,
+// and is not the program's output. Both the planner (which compiles the fused GEMVs) and the
+// backend (which skips the glu launch) use this one rule. Steps without value ids never match.
+struct GluFusion {
+  int linear = -1;
+  int glu = -1;
+};
+std::vector<GluFusion> findGluFusions(const nlohmann::json& program);
 
 struct KernelPlan {
   engine::DType kvDtype = engine::DType::kF32;  // storage type of the KV cache
