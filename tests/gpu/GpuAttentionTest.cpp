@@ -132,7 +132,9 @@ TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
     ASSERT_OK(launchSync(decode, grid, dim3(128), 0, dq.as<const float>(), g.nh * g.hd, static_cast<const void*>(dc.get()),
                          g.blockSize, dt.as<const int32_t>(), cache.maxBlocks, dl.as<const int32_t>(), g.nh, g.nkv,
                          static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(),
-                         static_cast<unsigned*>(nullptr), static_cast<float*>(nullptr), 0));
+                         static_cast<unsigned*>(nullptr), static_cast<float*>(nullptr), 0, static_cast<const float*>(nullptr),
+                         0, static_cast<const float*>(nullptr), 0, static_cast<const int32_t*>(nullptr),
+                         static_cast<const int32_t*>(nullptr), 0, static_cast<const float*>(nullptr), 0));
     ASSERT_OK(launchSync(ks.get("llmc_attn_combine"), dim3(g.nh, nseq), dim3(128), 0, pm.as<const float>(),
                          pl.as<const float>(), pa.as<const float>(), splits, g.hd, out.as<float>(), g.nh * g.hd));
     const std::vector<float> unfused = download<float>(out, q.size());
@@ -144,13 +146,142 @@ TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
       ASSERT_OK(launchSync(decode, grid, dim3(128), 0, dq.as<const float>(), g.nh * g.hd, static_cast<const void*>(dc.get()),
                            g.blockSize, dt.as<const int32_t>(), cache.maxBlocks, dl.as<const int32_t>(), g.nh, g.nkv,
                            static_cast<float>(scale), g.window, fm.as<float>(), fl.as<float>(), fa.as<float>(),
-                           counters.as<unsigned>(), fout.as<float>(), g.nh * g.hd));
+                           counters.as<unsigned>(), fout.as<float>(), g.nh * g.hd, static_cast<const float*>(nullptr), 0,
+                           static_cast<const float*>(nullptr), 0, static_cast<const int32_t*>(nullptr),
+                           static_cast<const int32_t*>(nullptr), 0, static_cast<const float*>(nullptr), 0));
       const std::vector<float> fused = download<float>(fout, q.size());
       EXPECT_LT(relError(fused, ref), kF32TolAttention) << "fused, splits " << splits << " run " << run;
       // Same partials, same combine arithmetic (combineSplits): the same bits as the two launches.
       EXPECT_EQ(fused, unfused) << "fused vs unfused, splits " << splits << " run " << run;
       const auto left = download<uint32_t>(counters, static_cast<size_t>(nseq) * blocksY);
       EXPECT_EQ(left, std::vector<uint32_t>(left.size(), 0u)) << "counters after splits " << splits << " run " << run;
+    }
+  }
+}
+
+// The value of cache element i (in the cache dtype) as stored in `bytes`.
+double cacheAt(DType kv, const std::vector<uint8_t>& bytes, size_t i) {
+  if (kv == DType::kF32) {
+    float f;
+    std::memcpy(&f, &bytes[4 * i], 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, &bytes[2 * i], 2);
+  return kv == DType::kBF16 ? bf16ToFloat(h) : f16ToFloat(h);
+}
+
+// Decode attention with the rope + KV append inside (the fused-rope mode): the step's fused q/k/v
+// rows go in, the new token's k/v land in their cache slots (float64 rope, rounded once to the
+// cache dtype) and the output is the float64 attention over the history plus that new key. The
+// slots of the new tokens are NaN-poisoned in the uploaded cache: a read of them before the kernel
+// wrote them shows. Also equal (to f32 rounding) to rope_kv_write + the attention kernel, for 1..32
+// splits (new key in the middle split, empty splits after it), twice in a row, partial rotary
+// and GPT-J pairs in some geometries.
+TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
+  LLMC_REQUIRE_GPU();
+  const Geometry g = GetParam();
+  const int group = cuda::decodeGroup(g.nh, g.nkv);
+  KernelSet ks;
+  ASSERT_OK(ks.build({{KernelKind::kAttnDecode, g.kv, g.hd, group}, {KernelKind::kRopeKvWrite, g.kv, g.hd, 0}}));
+  const cudaKernel_t decode = ks.get({KernelKind::kAttnDecode, g.kv, g.hd, group});
+  const cudaKernel_t ropeKv = ks.get({KernelKind::kRopeKvWrite, g.kv, g.hd, 0});
+  std::mt19937 rng(41 + g.hd + g.nh);
+  const std::vector<int> lens = {1, 37, 300, 1029};  // the new token is at lens[s] - 1
+  const int nseq = static_cast<int>(lens.size());
+  const int rot = g.window > 0 && g.hd % 4 == 0 ? g.hd / 2 : g.hd;
+  const bool interleaved = g.nkv == 1;
+  const std::vector<float> inv = invFreqFor(rot, 10000.0);
+  PagedCache cache;
+  cache.build(g, lens, rng);
+  const size_t elem = engine::dtypeBytes(g.kv);
+  std::vector<int32_t> pos(nseq), slots(nseq);
+  for (int s = 0; s < nseq; ++s) {
+    pos[s] = lens[s] - 1;
+    const int blk = cache.tables[s][pos[s] / g.blockSize], off = pos[s] % g.blockSize;
+    slots[s] = blk * g.blockSize + off;
+    for (int which = 0; which < 2; ++which)
+      for (int h = 0; h < g.nkv; ++h)
+        std::memset(&cache.bytes[cache.index(blk, which, h, off, 0) * elem], 0xff, g.hd * elem);
+  }
+  const int w = (g.nh + 2 * g.nkv) * g.hd;
+  const std::vector<float> qkv = randomVector(rng, static_cast<size_t>(nseq) * w);
+  const std::vector<int32_t> lens32(lens.begin(), lens.end());
+  auto dqkv = upload(qkv), dt = upload(cache.flatTables()), dl = upload(lens32), dpos = upload(pos), dslots = upload(slots),
+       dinv = upload(inv);
+  const float* qp = dqkv.as<const float>();
+  const float* kp = qp + g.nh * g.hd;
+  const float* vp = qp + (g.nh + g.nkv) * g.hd;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(g.hd));
+  const int blocksY = g.nkv * (g.nh / g.nkv / group);
+  auto counters = upload(std::vector<uint32_t>(static_cast<size_t>(nseq) * blocksY, 0));
+  for (int splits : {1, 3, 16, cuda::kMaxDecodeSplits}) {
+    const size_t parts = static_cast<size_t>(nseq) * g.nh * splits;
+    const dim3 grid(splits, blocksY, nseq);
+    // Unfused: rope_kv_write (q into its scratch, k/v into the cache), then the attention.
+    auto dcU = upload(cache.bytes), qr = poisoned(static_cast<size_t>(nseq) * g.nh * g.hd), outU = poisoned(static_cast<size_t>(nseq) * g.nh * g.hd);
+    ASSERT_OK(launchSync(ropeKv, dim3(nseq, g.nh + 2 * g.nkv), dim3(cuda::ropeKvThreads(g.hd)), 0, static_cast<const void*>(qp), w,
+                         static_cast<const void*>(kp), w, static_cast<const void*>(vp), w, dpos.as<const int32_t>(),
+                         dslots.as<const int32_t>(), dcU.get(), g.blockSize, g.nh, g.nkv, rot, dinv.as<const float>(),
+                         static_cast<int>(interleaved), qr.as<float>(), 0));
+    {
+      auto pm = poisoned(parts), pl = poisoned(parts), pa = poisoned(parts * g.hd);
+      ASSERT_OK(launchSync(decode, grid, dim3(128), 0, qr.as<const float>(), g.nh * g.hd, dcU.get(), g.blockSize,
+                           dt.as<const int32_t>(), cache.maxBlocks, dl.as<const int32_t>(), g.nh, g.nkv, static_cast<float>(scale),
+                           g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(), counters.as<unsigned>(), outU.as<float>(),
+                           g.nh * g.hd, static_cast<const float*>(nullptr), 0, static_cast<const float*>(nullptr), 0,
+                           static_cast<const int32_t*>(nullptr), static_cast<const int32_t*>(nullptr), 0,
+                           static_cast<const float*>(nullptr), 0));
+    }
+    const std::vector<float> unfused = download<float>(outU, static_cast<size_t>(nseq) * g.nh * g.hd);
+    // Fused, twice (the second run finds the slots written by the first: same result).
+    auto dc = upload(cache.bytes);
+    for (int run = 0; run < 2; ++run) {
+      auto pm = poisoned(parts), pl = poisoned(parts), pa = poisoned(parts * g.hd), out = poisoned(static_cast<size_t>(nseq) * g.nh * g.hd);
+      ASSERT_OK(launchSync(decode, grid, dim3(128), 0, qp, w, dc.get(), g.blockSize, dt.as<const int32_t>(), cache.maxBlocks,
+                           dl.as<const int32_t>(), g.nh, g.nkv, static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(),
+                           pa.as<float>(), counters.as<unsigned>(), out.as<float>(), g.nh * g.hd, kp, w, vp, w,
+                           dpos.as<const int32_t>(), dslots.as<const int32_t>(), rot, dinv.as<const float>(),
+                           static_cast<int>(interleaved)));
+      const std::vector<uint8_t> stored = download<uint8_t>(dc, cache.bytes.size());
+      // The new k/v in their slots: float64 rope of the row, within one rounding to the cache dtype.
+      PagedCache ref = cache;
+      std::vector<double> kRef, vRef, kGot, vGot;
+      for (int s = 0; s < nseq; ++s) {
+        const int blk = slots[s] / g.blockSize, off = slots[s] % g.blockSize;
+        for (int h = 0; h < g.nkv; ++h) {
+          std::vector<double> k(qkv.begin() + s * w + (g.nh + h) * g.hd, qkv.begin() + s * w + (g.nh + h + 1) * g.hd);
+          ropeRef(k.data(), g.hd, rot, interleaved, pos[s], inv);
+          kRef.insert(kRef.end(), k.begin(), k.end());
+          vRef.insert(vRef.end(), qkv.begin() + s * w + (g.nh + g.nkv + h) * g.hd, qkv.begin() + s * w + (g.nh + g.nkv + h + 1) * g.hd);
+          for (int d = 0; d < g.hd; ++d) {
+            const double kv0 = cacheAt(g.kv, stored, cache.index(blk, 0, h, off, d));
+            const double kv1 = cacheAt(g.kv, stored, cache.index(blk, 1, h, off, d));
+            kGot.push_back(kv0);
+            vGot.push_back(kv1);
+            // The attention reference uses the stored new key (checked just here against float64).
+            ref.values[s][pos[s]][0][h * g.hd + d] = kv0;
+            ref.values[s][pos[s]][1][h * g.hd + d] = kv1;
+          }
+        }
+      }
+      const double tol = g.kv == DType::kF32 ? kF32Tol : 8e-3;
+      EXPECT_LT(relError(std::vector<float>(kGot.begin(), kGot.end()), kRef), tol) << "new k, splits " << splits;
+      EXPECT_LT(relError(std::vector<float>(vGot.begin(), vGot.end()), vRef), tol) << "new v, splits " << splits;
+      std::vector<double> want(static_cast<size_t>(nseq) * g.nh * g.hd);
+      for (int s = 0; s < nseq; ++s)
+        for (int h = 0; h < g.nh; ++h) {
+          std::vector<double> qd(qkv.begin() + s * w + h * g.hd, qkv.begin() + s * w + (h + 1) * g.hd);
+          ropeRef(qd.data(), g.hd, rot, interleaved, pos[s], inv);
+          const std::vector<float> qf(qd.begin(), qd.end());  // the f32 rotated query, as both kernels hold it
+          attendRef(ref, s, pos[s], qf.data(), h, scale, &want[(static_cast<size_t>(s) * g.nh + h) * g.hd]);
+        }
+      const std::vector<float> got = download<float>(out, want.size());
+      EXPECT_LT(relError(got, want), kF32TolAttention) << "fused rope, splits " << splits << " run " << run;
+      std::vector<double> unfusedD(unfused.begin(), unfused.end());
+      EXPECT_LT(relError(got, unfusedD), 1e-6) << "fused vs unfused rope, splits " << splits << " run " << run;
+      const auto left = download<uint32_t>(counters, static_cast<size_t>(nseq) * blocksY);
+      EXPECT_EQ(left, std::vector<uint32_t>(left.size(), 0u)) << "counters, splits " << splits;
     }
   }
 }

@@ -13,11 +13,14 @@
 //   * a block serves the G query heads that share one KV head (GQA): K/V are read once for them;
 //   * each key row (HD elements) is read by a group of LPK lanes with one 16-byte load each, so a
 //     warp reads 512 contiguous bytes per key group, and UK keys are loaded before use;
-//   * scores are kept in log2 units (q pre-scaled by scale * log2 e) so exp is a single exp2.
+//   * scores are kept in log2 units (q pre-scaled by scale * log2 e) so exp is a single exp2;
+//   * at decode the kernel also does rope_kv_write's work (rotating q and k, appending k/v to the
+//     cache), so a layer's attention is one launch.
 // Cache: [num_blocks, 2, nkv, block_size, HD] per layer; block_tables [nseq, max_blocks] int32.
 #pragma once
 
 #include "common.cuh"
+#include "rope_kv.cuh"  // pairIndex, ropePair: the fused rope does rope_kv_write's arithmetic
 
 namespace llmc {
 
@@ -89,11 +92,13 @@ __device__ __forceinline__ void combineSplits(const float* partM, const float* p
 
 template <typename KV, int HD, int G>
 __device__ __forceinline__ void attnDecodeBody(
-    const float* __restrict__ q, int qStride, const KV* __restrict__ cache, int blockSize,
+    const float* __restrict__ q, int qStride, KV* cache, int blockSize,
     const int* __restrict__ blockTables, int maxBlocks, const int* __restrict__ seqLens,
     int numHeads, int numKvHeads, float scale, int window, float* __restrict__ partM,
     float* __restrict__ partL, float* __restrict__ partAcc, unsigned* __restrict__ counters,
-    float* __restrict__ out, int oStride) {
+    float* __restrict__ out, int oStride, const float* __restrict__ kIn, int kStride,
+    const float* __restrict__ vIn, int vStride, const int* __restrict__ positions,
+    const int* __restrict__ slots, int rot, const float* __restrict__ invFreq, int interleaved) {
   using S = DecodeShape<KV, HD>;
   constexpr int E = S::E, CPL = S::CPL, LPK = S::LPK, KPW = S::KPW, UK = S::UK;
   constexpr int N = CPL * E;  // accumulator elements per lane per head
@@ -113,6 +118,50 @@ __device__ __forceinline__ void attnDecodeBody(
   const int k0 = start + split * per;
   const int k1 = min(len, k0 + per);
 
+  // Fused rope + KV append (kIn != null; decode, so the step's token t is the sequence's index and
+  // sits at position len - 1): q of this block's heads is rotated into shared memory (every split
+  // block does it for itself: G * HD / 2 pairs), and the block whose range holds the new key also
+  // rotates k and narrows v into smK / smV in the cache dtype. That key is then taken from smK / smV
+  // instead of the cache, in the same loop iteration and lanes that would have loaded it, so the
+  // result is that of rope_kv_write + this kernel; the subgroup-0 block of that split writes it to
+  // its cache slot for later steps. No block of this launch reads that slot from the cache.
+  __shared__ float smQ[G * HD];
+  __shared__ __align__(16) KV smK[HD], smV[HD];
+  const bool ropeMode = kIn != nullptr;
+  const int newKey = ropeMode && k0 <= len - 1 && len - 1 < k1 ? len - 1 : -1;
+  if (ropeMode) {
+    const int t = seq, pos = positions[t];
+    constexpr int kPairs = HD / 2;
+    const int items = (G + (newKey >= 0 ? 1 : 0)) * kPairs;  // q heads, then k
+    for (int idx = threadIdx.x; idx < items; idx += blockDim.x) {
+      const int g = idx / kPairs, i = idx % kPairs;
+      int ia, ib;
+      pairIndex(i, rot, interleaved, &ia, &ib);
+      const float* src = g < G ? q + (u64)t * qStride + (h0 + g) * HD : kIn + (u64)t * kStride + kvh * HD;
+      float a = src[ia], b = src[ib];
+      if (rot > 0 && i < rot / 2) ropePair(a, b, pos, invFreq[i]);
+      if (g < G) {
+        smQ[g * HD + ia] = a;
+        smQ[g * HD + ib] = b;
+      } else {
+        smK[ia] = fromFloat<KV>(a);
+        smK[ib] = fromFloat<KV>(b);
+      }
+    }
+    if (newKey >= 0)
+      for (int d = threadIdx.x; d < HD; d += blockDim.x) smV[d] = fromFloat<KV>(vIn[(u64)t * vStride + kvh * HD + d]);
+    __syncthreads();
+    if (newKey >= 0 && blockIdx.y % subgroups == 0) {
+      const int slot = slots[t];
+      KV* dst = cache + (u64)(slot / blockSize) * 2 * numKvHeads * blockSize * HD + (u64)kvh * blockSize * HD +
+                (u64)(slot % blockSize) * HD;
+      for (int d = threadIdx.x; d < HD; d += blockDim.x) {
+        dst[d] = smK[d];
+        dst[(u64)numKvHeads * blockSize * HD + d] = smV[d];
+      }
+    }
+  }
+
   float qf[G][N];
   const float qs = scale * kLog2e;
 #pragma unroll
@@ -122,7 +171,8 @@ __device__ __forceinline__ void attnDecodeBody(
 #pragma unroll
       for (int e = 0; e < E; ++e) {
         const int d = (sub + j * LPK) * E + e;
-        qf[g][j * E + e] = d < HD ? q[(u64)seq * qStride + (h0 + g) * HD + d] * qs : 0.f;
+        const float qv = d >= HD ? 0.f : ropeMode ? smQ[g * HD + d] : q[(u64)seq * qStride + (h0 + g) * HD + d];
+        qf[g][j * E + e] = qv * qs;
       }
 
   float m[G], l[G], acc[G][N];
@@ -145,7 +195,16 @@ __device__ __forceinline__ void attnDecodeBody(
     for (int u = 0; u < UK; ++u) {
       const int key = base + u * kStep + warp * KPW + keyInWarp;
       valid[u] = key < k1;
-      if (valid[u]) {
+      if (valid[u] && key == newKey) {  // the new token's k/v, from shared memory (fused rope)
+#pragma unroll
+        for (int j = 0; j < CPL; ++j) {
+          const int c = sub + j * LPK;
+          if (c < S::CH) {
+            kv[u][j] = *reinterpret_cast<const uint4*>(smK + c * E);
+            vv[u][j] = *reinterpret_cast<const uint4*>(smV + c * E);
+          }
+        }
+      } else if (valid[u]) {
         const int blk = table[key / blockSize];
         const KV* kr = cache + (u64)blk * 2 * numKvHeads * blockSize * HD + headOff +
                        (u64)(key % blockSize) * HD;
@@ -277,6 +336,11 @@ __device__ __forceinline__ void attnDecodeBody(
 }  // namespace llmc
 
 // q: query of sequence s at q + s*qStride (heads consecutive, HD each).
+// kIn == null: q was rotated by llmc_rope_kv_write (its q scratch) and the new token's k/v are in
+//   the cache already. kIn != null (fused rope, decode): q, kIn, vIn are the step's rows (f32,
+//   token t = sequence t, strides in elements); this launch rotates q and k (rot, invFreq,
+//   interleaved as llmc_rope_kv_write), writes k/v to cache slot slots[t] and attends over them.
+//   `out` must then not overlap q/kIn/vIn (blocks read them while others store).
 // out == null: every block writes its partials, partM/partL [nseq, nh, nsplit] and
 //   partAcc [nseq, nh, nsplit, HD], and llmc_attn_combine merges them (LLMC_CUDA_FUSED_ATTN=0).
 // out != null (fused): out[s*oStride + h*HD + d] is written by this launch. nsplit == 1: each block
@@ -287,15 +351,19 @@ __device__ __forceinline__ void attnDecodeBody(
 // most 128 registers, which stops ptxas (sm_86) from picking ~56 and spilling.
 #define LLMC_DEFINE_ATTN_DECODE(NAME, KV, HD, G)                                                 \
   extern "C" __global__ void __launch_bounds__(128, 4) NAME(                                     \
-      const float* __restrict__ q, int qStride, const KV* __restrict__ cache, int blockSize,     \
+      const float* __restrict__ q, int qStride, KV* cache, int blockSize,                        \
       const int* __restrict__ blockTables, int maxBlocks, const int* __restrict__ seqLens,       \
       int numHeads, int numKvHeads, float scale, int window, float* __restrict__ partM,          \
       float* __restrict__ partL, float* __restrict__ partAcc, unsigned* __restrict__ counters,   \
-      float* __restrict__ out, int oStride) {                                                    \
+      float* __restrict__ out, int oStride, const float* __restrict__ kIn, int kStride,          \
+      const float* __restrict__ vIn, int vStride, const int* __restrict__ positions,             \
+      const int* __restrict__ slots, int rot, const float* __restrict__ invFreq,                 \
+      int interleaved) {                                                                         \
     ::llmc::pdlEnter();                                                                          \
     ::llmc::attnDecodeBody<KV, HD, G>(q, qStride, cache, blockSize, blockTables, maxBlocks,      \
                                       seqLens, numHeads, numKvHeads, scale, window, partM,       \
-                                      partL, partAcc, counters, out, oStride);                   \
+                                      partL, partAcc, counters, out, oStride, kIn, kStride, vIn, \
+                                      vStride, positions, slots, rot, invFreq, interleaved);     \
   }
 
 // The unfused combine: out[s*oStride + h*hd + d] from the nsplit partials of (s, h) (combineSplits).

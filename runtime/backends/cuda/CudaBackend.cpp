@@ -57,6 +57,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   if (const char* h = std::getenv("LLMC_CUDA_HANDOFF"); h && std::string(h) == "0") handoffAllowed_ = false;
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_ATTN"); f && std::string(f) == "0") fusedAttn_ = false;
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_GLU"); f && std::string(f) == "0") fusedGlu_ = false;
+  if (const char* f = std::getenv("LLMC_CUDA_FUSED_ROPE"); f && std::string(f) == "0") fusedRope_ = false;
 
   LLMC_CUDA_CHECK(cudaSetDevice(device_));
   int major = 0, minor = 0;

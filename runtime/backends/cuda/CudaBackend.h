@@ -73,6 +73,9 @@ class CudaBackend : public Backend {
   // llmc_attn_combine launch). Before prepare(); LLMC_CUDA_FUSED_ATTN=0 disables it.
   void setFusedAttentionEnabled(bool on) { fusedAttn_ = on; }
   bool fusedAttentionEnabled() const { return fusedAttn_; }
+  // Decode attention rotates q/k and appends k/v to the cache itself (no llmc_rope_kv_write
+  // launch). Before prepare(); LLMC_CUDA_FUSED_ROPE=0 disables it.
+  void setFusedRopeEnabled(bool on) { fusedRope_ = on; }
   // Decode's gate/up projection + GLU as one GEMV (GluFusion.cpp). Before prepare();
   // LLMC_CUDA_FUSED_GLU=0 disables it. How many (linear, glu) pairs prepare() fused, and how many
   // of their outputs it moved out of the arena.
@@ -147,6 +150,9 @@ class CudaBackend : public Backend {
   Status enqueueLinear(const Prepared& p, const void* x, engine::DType xType, void* y, engine::DType yType, int rows);
   Status runDecodeGraph(const StepShape& shape, Tail tail);
   int decodeSplits(int nseq, int numKvHeads, int group, int numHeads) const;
+  // Whether an attention step of this shape, with q/k/v of type inType, runs the rope + KV append
+  // inside the decode attention kernel.
+  bool fusesRope(const StepShape& shape, engine::DType inType) const;
 
   template <typename... Args>
   Status launch(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, const char* what, Args... args);
@@ -213,6 +219,7 @@ class CudaBackend : public Backend {
   bool handoffAllowed_ = true;
   bool fusedAttn_ = true;
   bool fusedGlu_ = true;
+  bool fusedRope_ = true;
   std::vector<engine::DType> handoff_;  // per value: its 16-bit prefill type, or f32 (never narrowed)
   bool pdl_ = false;  // programmatic dependent launch (sm_90+; LLMC_CUDA_PDL=0 disables)
   bool pdlAllowed_ = true;

@@ -41,6 +41,10 @@ dim3 gridFor(uint64_t n, int smCount) {
 
 }  // namespace
 
+bool CudaBackend::fusesRope(const StepShape& shape, engine::DType inType) const {
+  return shape.decode && fusedRope_ && inType == engine::DType::kF32;
+}
+
 int CudaBackend::decodeSplits(int nseq, int numKvHeads, int group, int numHeads) const {
   // Enough blocks for ~2 per SM across (splits x kv-head groups x sequences).
   const int blocksPerSplit = numKvHeads * (numHeads / numKvHeads / group) * nseq;
@@ -95,9 +99,13 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
   }
   const int rot = p.step->op == OpKind::kQkvAttention ? static_cast<int>(a.rotaryDim) : 0;
   float* qr = qScratch_.as<float>();
-  LLMC_RETURN_IF_ERROR(launch(p.ropeKv, dim3(shape.t, nh + 2 * nkv), dim3(ropeKvThreads(hd)), 0, "rope_kv_write", q, qStride, k, kStride, v, vStride,
-                              meta + offPositions_, meta + offSlots_, cache, bs, nh, nkv, rot, p.invFreq,
-                              static_cast<int>(a.interleaved), qr, actTypeCode(inType)));
+  // Decode with the fused rope: the attention kernel rotates q/k and appends k/v itself.
+  const bool ropeInKernel = fusesRope(shape, inType);
+  if (!ropeInKernel) {
+    LLMC_RETURN_IF_ERROR(launch(p.ropeKv, dim3(shape.t, nh + 2 * nkv), dim3(ropeKvThreads(hd)), 0, "rope_kv_write", q, qStride,
+                                k, kStride, v, vStride, meta + offPositions_, meta + offSlots_, cache, bs, nh, nkv, rot,
+                                p.invFreq, static_cast<int>(a.interleaved), qr, actTypeCode(inType)));
+  }
   const float scale = a.scale;
   const int window = static_cast<int>(a.slidingWindow);
   const int32_t* tables = meta + offTables_;
@@ -109,9 +117,14 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
     const dim3 grid(splits, nkv * (nh / nkv / p.decodeGroup), shape.nseq);
     // Fused: the kernel writes `out` itself (its last split block per head group combines).
     float* const fusedOut = fusedAttn_ ? out : nullptr;
-    LLMC_RETURN_IF_ERROR(launch(p.decode, grid, dim3(128), 0, "attn_decode", static_cast<const float*>(qr), nh * hd,
-                                static_cast<const void*>(cache), bs, tables, maxBlocksPerSeq_, meta + offSeqLens_, nh, nkv,
-                                scale, window, partM, partL, partAcc, attnCounters_.as<unsigned>(), fusedOut, nh * hd));
+    const float* qIn = ropeInKernel ? static_cast<const float*>(q) : qr;
+    const int qInStride = ropeInKernel ? qStride : nh * hd;
+    LLMC_RETURN_IF_ERROR(launch(p.decode, grid, dim3(128), 0, "attn_decode", qIn, qInStride, cache, bs, tables,
+                                maxBlocksPerSeq_, meta + offSeqLens_, nh, nkv, scale, window, partM, partL, partAcc,
+                                attnCounters_.as<unsigned>(), fusedOut, nh * hd,
+                                ropeInKernel ? static_cast<const float*>(k) : nullptr, kStride,
+                                ropeInKernel ? static_cast<const float*>(v) : nullptr, vStride, meta + offPositions_,
+                                meta + offSlots_, rot, p.invFreq, static_cast<int>(a.interleaved)));
     if (fusedAttn_) return Status::Ok();
     return launch(p.kernel, dim3(nh, shape.nseq), dim3(128), 0, "attn_combine", static_cast<const float*>(partM),
                   static_cast<const float*>(partL), static_cast<const float*>(partAcc), splits, hd, out, nh * hd);
@@ -151,7 +164,10 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
   // other blocks are still reading.
   std::vector<float*> out, target;
   int64_t scratchUsed = 0;
-  const bool attention = step.op == OpKind::kAttention || step.op == OpKind::kQkvAttention;
+  // Attention reads q/k/v completely in its first kernel, except when the decode kernel does the
+  // rope itself: then its blocks read q/k/v while others store the output.
+  const bool attention = (step.op == OpKind::kAttention || step.op == OpKind::kQkvAttention) &&
+                         !fusesRope(shape, handoffType(step.in[0], shape));
   for (int o : step.out) {
     outT.push_back(handoffType(o, shape));
     const bool narrow = outT.back() != engine::DType::kF32;

@@ -7,7 +7,8 @@
 //   [0, 8)    magic "LLMCKBN1"
 //   [8, 12)   u32 bundle format version (2: the kernels' parameter lists changed with the 16-bit
 //             hand-off of prefill activations; 3: the decode attention combines its splits
-//             itself (counters, out, oStride); an engine of an older version must be rebuilt)
+//             itself (counters, out, oStride); 4: and does the rope + KV append (k, v, positions,
+//             slots, rope parameters); an engine of an older version must be rebuilt)
 //   [12, 16)  u32 index bytes (I)
 //   [16, 24)  u64 image bytes
 //   [24, 24+I)  index: JSON object, sorted keys:
@@ -31,7 +32,7 @@ namespace llmc::cuda {
 inline constexpr char kBundleMagic[8] = {'L', 'L', 'M', 'C', 'K', 'B', 'N', '1'};
 // Bumped whenever a kernel's parameter list changes: the backend passes arguments by the current
 // ABI, so an image of another version must be refused, not run.
-inline constexpr uint32_t kBundleVersion = 3;
+inline constexpr uint32_t kBundleVersion = 4;
 
 struct KernelImage {
   std::string arch;                  // "sm_90" (cubin) or "compute_90" (PTX)
