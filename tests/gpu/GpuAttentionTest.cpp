@@ -279,7 +279,9 @@ TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
       const std::vector<float> got = download<float>(out, want.size());
       EXPECT_LT(relError(got, want), kF32TolAttention) << "fused rope, splits " << splits << " run " << run;
       std::vector<double> unfusedD(unfused.begin(), unfused.end());
-      EXPECT_LT(relError(got, unfusedD), 1e-6) << "fused vs unfused rope, splits " << splits << " run " << run;
+      // Same arithmetic in another kernel; a 16-bit k may round the other way where the compiler
+      // contracted the rotation differently.
+      EXPECT_LT(relError(got, unfusedD), g.kv == DType::kF32 ? 1e-6 : 1e-4) << "fused vs unfused rope, splits " << splits << " run " << run;
       const auto left = download<uint32_t>(counters, static_cast<size_t>(nseq) * blocksY);
       EXPECT_EQ(left, std::vector<uint32_t>(left.size(), 0u)) << "counters, splits " << splits;
     }

@@ -111,7 +111,8 @@ __device__ __forceinline__ void attnDecodeBody(
   const int sub = lane % LPK;  // which chunks of the row this lane owns
   const int keyInWarp = lane / LPK;
 
-  // This split's key range [k0, k1).
+  // This split's key range [k0, k1). The lengths are step metadata, uploaded before the step's
+  // first kernel started: readable before gridWait().
   const int len = seqLens[seq];
   const int start = window > 0 && len > window ? len - window : 0;
   const int per = (len - start + nsplit - 1) / nsplit;
@@ -126,9 +127,60 @@ __device__ __forceinline__ void attnDecodeBody(
   // result is that of rope_kv_write + this kernel; the subgroup-0 block of that split writes it to
   // its cache slot for later steps. No block of this launch reads that slot from the cache.
   __shared__ float smQ[G * HD];
-  __shared__ __align__(16) KV smK[HD], smV[HD];
+  __shared__ __align__(16) KV smK[HD];  // 16-byte aligned: read back as uint4 chunks
+  __shared__ __align__(16) KV smV[HD];
   const bool ropeMode = kIn != nullptr;
   const int newKey = ropeMode && k0 <= len - 1 && len - 1 < k1 ? len - 1 : -1;
+
+  const int* table = blockTables + (u64)seq * maxBlocks;
+  const u64 headOff = (u64)kvh * blockSize * HD;
+  const u64 vOff = (u64)numKvHeads * blockSize * HD;
+  constexpr int kStep = kDecodeWarps * KPW;  // keys the block covers per round
+  uint4 kv[UK][CPL], vv[UK][CPL];
+  bool valid[UK];
+  // Loads the UK key groups starting at `base` (not the new key: takeNewKey supplies it).
+  auto loadKeys = [&](int base) {
+#pragma unroll
+    for (int u = 0; u < UK; ++u) {
+      const int key = base + u * kStep + warp * KPW + keyInWarp;
+      valid[u] = key < k1;
+      if (valid[u] && key != newKey) {
+        const int blk = table[key / blockSize];
+        const KV* kr = cache + (u64)blk * 2 * numKvHeads * blockSize * HD + headOff +
+                       (u64)(key % blockSize) * HD;
+#pragma unroll
+        for (int j = 0; j < CPL; ++j) {
+          const int c = sub + j * LPK;
+          if (c < S::CH) {
+            kv[u][j] = loadCached16(kr + c * E);
+            vv[u][j] = loadCached16(kr + vOff + c * E);
+          }
+        }
+      }
+    }
+  };
+  auto takeNewKey = [&](int base) {
+#pragma unroll
+    for (int u = 0; u < UK; ++u) {
+      if (base + u * kStep + warp * KPW + keyInWarp != newKey) continue;
+#pragma unroll
+      for (int j = 0; j < CPL; ++j) {
+        const int c = sub + j * LPK;
+        if (c < S::CH) {
+          kv[u][j] = *reinterpret_cast<const uint4*>(smK + c * E);
+          vv[u][j] = *reinterpret_cast<const uint4*>(smV + c * E);
+        }
+      }
+    }
+  };
+
+  // Programmatic dependent launch: with the fused rope nothing this launch reads from the cache is
+  // written during the step (the new key comes from shared memory), so the first key groups are
+  // requested before waiting for the q/k/v producer, overlapping its tail. Without it the previous
+  // kernel (rope_kv_write) writes the cache: wait first.
+  if (ropeMode && k0 < k1) loadKeys(k0);
+  pdlEnter();
+
   if (ropeMode) {
     const int t = seq, pos = positions[t];
     constexpr int kPairs = HD / 2;
@@ -184,40 +236,9 @@ __device__ __forceinline__ void attnDecodeBody(
     for (int i = 0; i < N; ++i) acc[g][i] = 0.f;
   }
 
-  const int* table = blockTables + (u64)seq * maxBlocks;
-  const u64 headOff = (u64)kvh * blockSize * HD;
-  const u64 vOff = (u64)numKvHeads * blockSize * HD;
-  constexpr int kStep = kDecodeWarps * KPW;  // keys the block covers per round
   for (int base = k0; base < k1; base += kStep * UK) {
-    uint4 kv[UK][CPL], vv[UK][CPL];
-    bool valid[UK];
-#pragma unroll
-    for (int u = 0; u < UK; ++u) {
-      const int key = base + u * kStep + warp * KPW + keyInWarp;
-      valid[u] = key < k1;
-      if (valid[u] && key == newKey) {  // the new token's k/v, from shared memory (fused rope)
-#pragma unroll
-        for (int j = 0; j < CPL; ++j) {
-          const int c = sub + j * LPK;
-          if (c < S::CH) {
-            kv[u][j] = *reinterpret_cast<const uint4*>(smK + c * E);
-            vv[u][j] = *reinterpret_cast<const uint4*>(smV + c * E);
-          }
-        }
-      } else if (valid[u]) {
-        const int blk = table[key / blockSize];
-        const KV* kr = cache + (u64)blk * 2 * numKvHeads * blockSize * HD + headOff +
-                       (u64)(key % blockSize) * HD;
-#pragma unroll
-        for (int j = 0; j < CPL; ++j) {
-          const int c = sub + j * LPK;
-          if (c < S::CH) {
-            kv[u][j] = loadCached16(kr + c * E);
-            vv[u][j] = loadCached16(kr + vOff + c * E);
-          }
-        }
-      }
-    }
+    if (!ropeMode || base != k0) loadKeys(base);  // the first groups of the fused mode are in flight
+    if (newKey >= 0) takeNewKey(base);
 #pragma unroll
     for (int u = 0; u < UK; ++u) {
       float kf[N], vf[N];
@@ -359,7 +380,7 @@ __device__ __forceinline__ void attnDecodeBody(
       const float* __restrict__ vIn, int vStride, const int* __restrict__ positions,             \
       const int* __restrict__ slots, int rot, const float* __restrict__ invFreq,                 \
       int interleaved) {                                                                         \
-    ::llmc::pdlEnter();                                                                          \
+    /* attnDecodeBody calls pdlEnter() itself, after its first loads in the fused-rope mode. */  \
     ::llmc::attnDecodeBody<KV, HD, G>(q, qStride, cache, blockSize, blockTables, maxBlocks,      \
                                       seqLens, numHeads, numKvHeads, scale, window, partM,       \
                                       partL, partAcc, counters, out, oStride, kIn, kStride, vIn, \

@@ -58,6 +58,12 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_ATTN"); f && std::string(f) == "0") fusedAttn_ = false;
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_GLU"); f && std::string(f) == "0") fusedGlu_ = false;
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_ROPE"); f && std::string(f) == "0") fusedRope_ = false;
+  // A/B knob for the flash-decoding split count (more splits: fewer serial key rounds per block).
+  if (const char* b = std::getenv("LLMC_CUDA_DECODE_BLOCKS_PER_SM"); b && *b) {
+    const int v = std::atoi(b);
+    if (v < 1 || v > 16) return InvalidArgument(std::string("LLMC_CUDA_DECODE_BLOCKS_PER_SM=") + b + ": expected 1..16");
+    decodeBlocksPerSm_ = v;
+  }
 
   LLMC_CUDA_CHECK(cudaSetDevice(device_));
   int major = 0, minor = 0;

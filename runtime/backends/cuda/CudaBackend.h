@@ -220,6 +220,8 @@ class CudaBackend : public Backend {
   bool fusedAttn_ = true;
   bool fusedGlu_ = true;
   bool fusedRope_ = true;
+  // Decode attention blocks per SM the split count aims at (LLMC_CUDA_DECODE_BLOCKS_PER_SM, 1..16).
+  int decodeBlocksPerSm_ = 2;
   std::vector<engine::DType> handoff_;  // per value: its 16-bit prefill type, or f32 (never narrowed)
   bool pdl_ = false;  // programmatic dependent launch (sm_90+; LLMC_CUDA_PDL=0 disables)
   bool pdlAllowed_ = true;

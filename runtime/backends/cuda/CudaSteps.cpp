@@ -46,9 +46,9 @@ bool CudaBackend::fusesRope(const StepShape& shape, engine::DType inType) const 
 }
 
 int CudaBackend::decodeSplits(int nseq, int numKvHeads, int group, int numHeads) const {
-  // Enough blocks for ~2 per SM across (splits x kv-head groups x sequences).
+  // Enough blocks for ~decodeBlocksPerSm_ (2) per SM across (splits x kv-head groups x sequences).
   const int blocksPerSplit = numKvHeads * (numHeads / numKvHeads / group) * nseq;
-  const int want = (2 * smCount_ + blocksPerSplit - 1) / std::max(blocksPerSplit, 1);
+  const int want = (decodeBlocksPerSm_ * smCount_ + blocksPerSplit - 1) / std::max(blocksPerSplit, 1);
   return std::max(1, std::min(want, maxSplits_));
 }
 
