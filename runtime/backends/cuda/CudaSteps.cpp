@@ -166,8 +166,8 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
   int64_t scratchUsed = 0;
   // Attention reads q/k/v completely in its first kernel, except when the decode kernel does the
   // rope itself: then its blocks read q/k/v while others store the output.
-  const bool attention = (step.op == OpKind::kAttention || step.op == OpKind::kQkvAttention) &&
-                         !fusesRope(shape, handoffType(step.in[0], shape));
+  const bool attentionReadsFirst = (step.op == OpKind::kAttention || step.op == OpKind::kQkvAttention) &&
+                                   !fusesRope(shape, handoffType(step.in[0], shape));
   for (int o : step.out) {
     outT.push_back(handoffType(o, shape));
     const bool narrow = outT.back() != engine::DType::kF32;
@@ -180,7 +180,7 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
       const int64_t m = static_cast<int64_t>(rowsOf(v)) * prog.values[v].width;
       const bool overlap = dst < src + m && src < dst + n;
       const bool exact = src == dst && prog.values[v].width == prog.values[o].width && rowsOf(v) == rowsOf(o);
-      if (overlap && !(exact && inPlaceSafe(step.op) && !narrow) && !attention) needScratch = true;
+      if (overlap && !(exact && inPlaceSafe(step.op) && !narrow) && !attentionReadsFirst) needScratch = true;
     }
     target.push_back(dst);
     if (needScratch) {
