@@ -16,6 +16,7 @@
 #include "llmc/Codegen/ProgramEmitter.h"
 #include "llmc/Compiler/GpuKernels.h"
 #include "llmc/Compiler/IRDumper.h"
+#include "llmc/Compiler/Support/Paths.h"
 #include "llmc/Compiler/Import/HF/HFConfig.h"
 #include "llmc/Compiler/Import/HF/HFImporter.h"
 #include "llmc/Compiler/Import/HF/WeightSource.h"
@@ -44,49 +45,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string joinPath(const std::string &dir, const std::string &name) {
-  return (dir.empty() || dir.back() == '/') ? dir + name : dir + "/" + name;
-}
-
-// The last path component, without trailing slashes ("models/tiny/" -> "tiny").
-std::string baseName(std::string p) {
-  while (p.size() > 1 && p.back() == '/')
-    p.pop_back();
-  size_t slash = p.rfind('/');
-  return slash == std::string::npos ? p : p.substr(slash + 1);
-}
-
-// "sm_80, sm_90" -> {"sm_80", "sm_90"} (blanks and empty items dropped).
-std::vector<std::string> splitList(const std::string &list) {
-  std::vector<std::string> items;
-  std::string cur;
-  for (char c : list + ",") {
-    if (c == ',') {
-      if (!cur.empty())
-        items.push_back(cur);
-      cur.clear();
-    } else if (c != ' ' && c != '\t') {
-      cur += c;
-    }
-  }
-  return items;
-}
-
 bool endsWith(const std::string &s, const std::string &suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// The file's bytes, or nullopt when it does not exist; an error when it exists but can't be read.
-StatusOr<std::optional<std::string>> readOptionalFile(const std::string &path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0)
-    return std::optional<std::string>();
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (!in)
-    return InvalidArgument(path + ": cannot read");
-  return std::optional<std::string>(buf.str());
 }
 
 StatusOr<engine::DType> resolveDType(const std::string &requested, const hf::WeightSource &ws) {

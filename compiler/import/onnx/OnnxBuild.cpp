@@ -15,6 +15,7 @@
 #include "llmc/Codegen/ProgramEmitter.h"
 #include "llmc/Compiler/GpuKernels.h"
 #include "llmc/Compiler/IRDumper.h"
+#include "llmc/Compiler/Support/Paths.h"
 #include "llmc/Compiler/Import/ONNX/OnnxImporter.h"
 #include "llmc/Dialect/LLM/IR/LLMOps.h"
 #include "llmc/Passes/Passes.h"
@@ -45,26 +46,9 @@ std::string dirOf(const std::string &path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
-std::string baseName(const std::string &path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-StatusOr<std::optional<std::string>> readOptional(const std::string &path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0)
-    return std::optional<std::string>();
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (!in)
-    return InvalidArgument(path + ": cannot read");
-  return std::optional<std::string>(buf.str());
-}
-
 // Parsed JSON of an optional side file, or null (absent or not an object).
 StatusOr<json> sideJson(const std::string &path) {
-  LLMC_ASSIGN_OR_RETURN(std::optional<std::string> text, readOptional(path));
+  LLMC_ASSIGN_OR_RETURN(std::optional<std::string> text, readOptionalFile(path));
   if (!text)
     return json();
   json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
@@ -85,19 +69,6 @@ std::vector<int64_t> idList(const json &j, const char *key) {
       if (x.is_number_integer())
         out.push_back(x.get<int64_t>());
   return out;
-}
-
-void splitList(const std::string &s, std::vector<std::string> &items) {
-  std::string cur;
-  for (char c : s + ",") {
-    if (c == ',') {
-      if (!cur.empty())
-        items.push_back(cur);
-      cur.clear();
-    } else if (c != ' ') {
-      cur += c;
-    }
-  }
 }
 
 // The hyper-parameters the runtime needs, read from the final (fused, planned) IR.
@@ -240,9 +211,7 @@ Status buildOnnxEngine(const BuildOptions &opt, BuildSummary *summary) {
   contents.build["onnx"] = {{"opset", imp.opset}, {"nodes", imp.numNodes},
                             {"producer", imp.producer}};
   contents.build["flags"]["dtype"] = opt.dtype;
-  std::vector<std::string> archs;
-  splitList(opt.gpuArchs, archs);
-  contents.build["flags"]["gpu_archs"] = archs;
+  contents.build["flags"]["gpu_archs"] = splitList(opt.gpuArchs);
   json &report = contents.report;
   report["arena_per_token"] = emitted.arenaPerToken;
   report["ops"] = emitted.opCounts;
@@ -259,8 +228,8 @@ Status buildOnnxEngine(const BuildOptions &opt, BuildSummary *summary) {
   report["weight_bytes"] = weightBytes;
   report["num_weights"] = emitted.weights.emitted.size();
 
-  LLMC_ASSIGN_OR_RETURN(contents.tokenizerJson, readOptional(dir + "/tokenizer.json"));
-  LLMC_ASSIGN_OR_RETURN(contents.tokenizerConfigJson, readOptional(dir + "/tokenizer_config.json"));
+  LLMC_ASSIGN_OR_RETURN(contents.tokenizerJson, readOptionalFile(dir + "/tokenizer.json"));
+  LLMC_ASSIGN_OR_RETURN(contents.tokenizerConfigJson, readOptionalFile(dir + "/tokenizer_config.json"));
   if (!contents.tokenizerJson)
     log("no tokenizer.json next to the model: the engine will work on token ids only");
   contents.program = emitted.program;
