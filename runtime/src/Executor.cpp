@@ -26,6 +26,12 @@ Status Executor::stepArgmax(const std::vector<Feed>& feeds, std::vector<int32_t>
   return runStep(feeds, [&](const StepBatch& b) { return backend_->forwardArgmax(b, tokens); });
 }
 
+Status Executor::stepSample(const std::vector<Feed>& feeds, const SamplingParams& params,
+                            const std::vector<SampleRow>& rows, std::vector<int32_t>* tokens) {
+  if (rows.size() != feeds.size()) return InvalidArgument("executor: one SampleRow per feed");
+  return runStep(feeds, [&](const StepBatch& b) { return backend_->forwardSample(b, params, rows, tokens); });
+}
+
 Status Executor::runStep(const std::vector<Feed>& feeds, const std::function<Status(const StepBatch&)>& run) {
   if (feeds.empty()) return InvalidArgument("executor: empty step");
   if (static_cast<int>(feeds.size()) > options_.maxSequences) {

@@ -167,6 +167,11 @@ StatusOr<std::vector<GenerationResult>> Generator::generateBatch(const std::vect
   const bool argmaxOnly = options.backendArgmax && options.sampling.temperature == 0.0f &&
                           options.sampling.repetitionPenalty == 1.0f && !options.recordLogits;
   std::vector<int32_t> argmaxTokens;
+  // Any other decode step without recordLogits: the backend samples each row with the uniform its
+  // sequence's Sampler draws now (the draw sample() would make), so the generator's state advances
+  // exactly as on the host path.
+  const bool backendSample = options.backendSample && !argmaxOnly && !options.recordLogits;
+  std::vector<SampleRow> sampleRows;
 
   // Prefill: pack prompt chunks of several sequences into steps of at most maxBatchTokens tokens.
   const auto t0 = Clock::now();
@@ -216,6 +221,21 @@ StatusOr<std::vector<GenerationResult>> Generator::generateBatch(const std::vect
     if (feeds.empty()) break;
     if (argmaxOnly) {
       LLMC_RETURN_IF_ERROR(executor_.stepArgmax(feeds, &argmaxTokens));
+      ++stats.decodeSteps;
+      if (argmaxTokens.size() != owners.size()) return Internal("generate: the backend returned no token per sequence");
+      for (size_t k = 0; k < owners.size(); ++k) {
+        acceptToken(*owners[k], argmaxTokens[k]);
+        ++stats.decodeTokens;
+      }
+      continue;
+    }
+    if (backendSample) {
+      sampleRows.assign(owners.size(), SampleRow{});
+      for (size_t k = 0; k < owners.size(); ++k) {
+        sampleRows[k].history = &owners[k]->history;
+        sampleRows[k].uniform = options.sampling.temperature == 0.0f ? 0.0 : owners[k]->sampler->nextUniform();
+      }
+      LLMC_RETURN_IF_ERROR(executor_.stepSample(feeds, options.sampling, sampleRows, &argmaxTokens));
       ++stats.decodeSteps;
       if (argmaxTokens.size() != owners.size()) return Internal("generate: the backend returned no token per sequence");
       for (size_t k = 0; k < owners.size(); ++k) {

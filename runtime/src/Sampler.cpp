@@ -79,13 +79,17 @@ void Sampler::distribution(const float* logits, int64_t vocab, const std::vector
 }
 
 int32_t Sampler::sample(const float* logits, int64_t vocab, const std::vector<int32_t>& history) {
+  return sampleWith(logits, vocab, history, params_.temperature == 0.0f ? 0.0 : uniform());
+}
+
+int32_t Sampler::sampleWith(const float* logits, int64_t vocab, const std::vector<int32_t>& history,
+                            double u) const {
   std::vector<double> probs;
   distribution(logits, vocab, history, &probs);
   if (params_.temperature == 0.0f) {
     return static_cast<int32_t>(std::max_element(probs.begin(), probs.end()) - probs.begin());
   }
   // Inverse CDF over token ids in increasing order.
-  const double u = uniform();
   double cum = 0;
   int32_t last = 0;
   for (int64_t i = 0; i < vocab; ++i) {

@@ -317,6 +317,8 @@ Status CudaBackend::allocateBuffers() {
     LLMC_CUDA_CHECK(cudaMemsetAsync(argmaxScratch_.get(), 0, argmaxScratch_.bytes(), stream_.get()));
     LLMC_ASSIGN_OR_RETURN(argmaxHost_, PinnedBuffer::allocate(maxSeq_ * 4, "argmax ids"));
   }
+  // Device sampling, equally optional; a history holds at most max_position + 1 tokens.
+  LLMC_RETURN_IF_ERROR(sampler_.prepare(*lib_, maxSeq_, static_cast<int>(vocab), engine_->config().maxPosition + 1));
 
   maxTiles64_ = static_cast<int>((tmax_ + 63) / 64 + maxSeq_);
   maxTiles32_ = static_cast<int>((tmax_ + 31) / 32 + maxSeq_);
@@ -531,6 +533,7 @@ Status CudaBackend::enqueueProgramAndTail(const StepShape& shape, Tail tail) {
   const float* out = arena_.as<float>() + ov.offset * shape.tpad;
   // An output with all rows contributes each sequence's last row (metadata lastRows).
   const int32_t* lastRows = ov.rows == Rows::kAll ? metaDev_.as<const int32_t>() + offLastRows_ : nullptr;
+  if (tail == Tail::kSample) return enqueueSampleTail(out, lastRows, vocab, shape);
   if (tail == Tail::kArgmax) {
     const int chunk = argmaxChunk(vocab), parts = argmaxParts(vocab);
     return launch(argmaxRows_, dim3(parts, shape.nseq), dim3(256), 0, "llmc_argmax_rows", out, lastRows, vocab, chunk,

@@ -27,6 +27,7 @@
 
 #include "CudaHandles.h"
 #include "DeviceWeights.h"
+#include "GpuSampler.h"
 #include "KernelLibrary.h"
 #include "KernelPlan.h"
 #include "LtGemm.h"
@@ -49,6 +50,11 @@ class CudaBackend : public Backend {
   // decode graph); one int per sequence comes back. Engines built without that kernel fall back to
   // Backend::forwardArgmax.
   Status forwardArgmax(const StepBatch& batch, std::vector<int32_t>* tokens) override;
+  // Samples each sequence's logits row on the device (GpuSampler, sample.cuh: part of the decode
+  // graph); one int per sequence comes back. Engines built without those kernels, and histories
+  // longer than the buffers, fall back to Backend::forwardSample (host sampling).
+  Status forwardSample(const StepBatch& batch, const SamplingParams& params, const std::vector<SampleRow>& rows,
+                       std::vector<int32_t>* tokens) override;
   Status copyBlock(int32_t src, int32_t dst) override;
   // Read bandwidth and bf16 GEMM rate (DeviceLimits.h) with the engine's measure.cuh kernels, on
   // the backend's stream; its buffers are freed before it returns, nothing of the engine's changes.
@@ -108,7 +114,7 @@ class CudaBackend : public Backend {
   };
   // What a step ends with after the program: the logits rows (gathered when the program's output
   // has a row per token) for the host, or their argmax.
-  enum class Tail { kLogits = 0, kArgmax = 1 };
+  enum class Tail { kLogits = 0, kArgmax = 1, kSample = 2 };  // kSample: GpuSampler's kernels
   // The step's shape of this forward (host side of the metadata).
   struct StepShape {
     int t = 0;        // tokens
@@ -149,6 +155,8 @@ class CudaBackend : public Backend {
                           engine::DType outType);
   Status enqueueLinear(const Prepared& p, const void* x, engine::DType xType, void* y, engine::DType yType, int rows);
   Status runDecodeGraph(const StepShape& shape, Tail tail);
+  // The sampling kernels over the step's logits rows (GpuSampler.cpp); their ids into sampler_.
+  Status enqueueSampleTail(const float* logits, const int32_t* rowIds, int vocab, const StepShape& shape);
   int decodeSplits(int nseq, int numKvHeads, int group, int numHeads) const;
   // Whether an attention step of this shape, with q/k/v of type inType, runs the rope + KV append
   // inside the decode attention kernel.
@@ -207,6 +215,8 @@ class CudaBackend : public Backend {
   uint32_t* argmaxCounters_ = nullptr;
   int32_t* argmaxOut_ = nullptr;
   PinnedBuffer argmaxHost_;
+  // Device sampling (GpuSampler.h; unavailable for engines built before its kernels existed).
+  GpuSampler sampler_;
 
   // KV cache: one pool; layer l's [num_blocks, 2, nkv, bs, hd] starts at kvLayerOffset_[l] bytes.
   DeviceBuffer kv_;

@@ -62,7 +62,7 @@ const std::vector<std::string>& fixedKernelNames() {
       "llmc_fill_random_bf16", "llmc_fill_random_f32", "llmc_gather_rows", "llmc_gelu",
       "llmc_gelu_tanh", "llmc_glu_gelu", "llmc_glu_gelu_tanh", "llmc_glu_silu", "llmc_mul",
       "llmc_position_embedding_bf16", "llmc_position_embedding_f16", "llmc_position_embedding_f32",
-      "llmc_read_sum", "llmc_rope", "llmc_silu"};
+      "llmc_read_sum", "llmc_rope", "llmc_sample_prep", "llmc_sample_select", "llmc_silu"};
   return names;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "llmc/runtime/Sampler.h"
 #include "llmc/runtime/Status.h"
 
 namespace llmc {
@@ -39,6 +40,12 @@ struct SequenceSlice {
 struct StepBatch {
   std::vector<int32_t> tokens;          // [T] all sequences' new tokens, concatenated
   std::vector<SequenceSlice> sequences; // in order; last_token keeps one row per sequence
+};
+
+// One sequence's share of a sampled step (Backend::forwardSample).
+struct SampleRow {
+  const std::vector<int32_t>* history = nullptr;  // the repetition penalty's tokens (may be null)
+  double uniform = 0;  // this step's draw from the sequence's Sampler (Sampler::nextUniform)
 };
 
 // The device's own ceilings, measured by `llmc bench` before it times the model.
@@ -77,6 +84,27 @@ class Backend {
           (*tokens)[r] = static_cast<int32_t>(j);
         }
       }
+    }
+    return Status::Ok();
+  }
+  // Runs the step like forward() and returns each sequence's sampled token: the token
+  // Sampler(params).sampleWith(row, vocab, *rows[i].history, rows[i].uniform) picks from its logits
+  // row (the same tokens up to float summation order at a boundary, docs/cuda.md "Sampling").
+  // Lets sampled decoding skip copying [sequences, vocab] floats to the host (the CUDA backend
+  // samples on the device). This default calls forward() and samples on the host.
+  virtual Status forwardSample(const StepBatch& batch, const SamplingParams& params, const std::vector<SampleRow>& rows,
+                               std::vector<int32_t>* tokens) {
+    std::vector<float> logits;
+    LLMC_RETURN_IF_ERROR(forward(batch, &logits));
+    const size_t n = batch.sequences.size();
+    if (rows.size() != n) return InvalidArgument("forwardSample: one SampleRow per sequence");
+    const size_t vocab = n == 0 ? 0 : logits.size() / n;
+    const Sampler sampler(params);
+    const std::vector<int32_t> none;
+    tokens->assign(n, 0);
+    for (size_t r = 0; r < n; ++r) {
+      (*tokens)[r] = sampler.sampleWith(logits.data() + r * vocab, static_cast<int64_t>(vocab),
+                                        rows[r].history ? *rows[r].history : none, rows[r].uniform);
     }
     return Status::Ok();
   }

@@ -45,6 +45,9 @@ class Executor {
   Status step(const std::vector<Feed>& feeds, std::vector<float>* logits);
   // The same step, returning only each feed's greedy token (Backend::forwardArgmax): no logits.
   Status stepArgmax(const std::vector<Feed>& feeds, std::vector<int32_t>* tokens);
+  // The same step, returning only each feed's sampled token (Backend::forwardSample): no logits.
+  Status stepSample(const std::vector<Feed>& feeds, const SamplingParams& params, const std::vector<SampleRow>& rows,
+                    std::vector<int32_t>* tokens);
   // Feeds `tokens` to one sequence in chunks of maxBatchTokens; logits after the last token.
   Status prefill(SeqId seq, const std::vector<int32_t>& tokens, std::vector<float>* logits);
 

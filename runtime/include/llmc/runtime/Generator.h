@@ -43,6 +43,11 @@ struct GenerationOptions {
   // each sequence's argmax only (Backend::forwardArgmax: on the GPU, one id per sequence comes back
   // instead of a vocab-wide row). The tokens are the same either way; false always takes logits.
   bool backendArgmax = true;
+  // Sampled decode steps (temperature > 0 or a repetition penalty, no recordLogits) let the backend
+  // pick the tokens (Backend::forwardSample: the CUDA backend samples on the device, with the
+  // uniforms drawn here from each sequence's Sampler, so a seed gives the same tokens; docs/cuda.md
+  // "Sampling" says where float summation order may differ). false samples on the host from logits.
+  bool backendSample = true;
   // Streaming: called for every event; returning false ends that sequence (StopReason::kCallback).
   std::function<bool(const TokenEvent&)> onToken;
 };

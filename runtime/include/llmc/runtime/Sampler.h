@@ -30,7 +30,14 @@ class Sampler {
   static Status validate(const SamplingParams& params);
 
   // history: tokens the repetition penalty applies to (prompt + generated so far).
+  // Equal to sampleWith(logits, vocab, history, temperature == 0 ? 0 : nextUniform()).
   int32_t sample(const float* logits, int64_t vocab, const std::vector<int32_t>& history);
+  // The two halves of sample(), for backends that sample where the logits are
+  // (Backend::forwardSample): the uniform a non-greedy sample() draws from the seeded generator,
+  // and the token that uniform selects (the inverse CDF over ids in increasing order).
+  double nextUniform() { return uniform(); }
+  int32_t sampleWith(const float* logits, int64_t vocab, const std::vector<int32_t>& history, double u) const;
+  const SamplingParams& params() const { return params_; }
   // The distribution sample() draws from (zeros for filtered tokens); greedy gives a one-hot.
   void distribution(const float* logits, int64_t vocab, const std::vector<int32_t>& history,
                     std::vector<double>* probs) const;
