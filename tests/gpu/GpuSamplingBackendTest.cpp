@@ -90,6 +90,7 @@ TEST(GpuSamplingBackend, ForwardSampleMatchesHostSampler) {
   Backed b = open(path, /*cuda=*/true);
   ASSERT_TRUE(b.exec);
   Backend& be = b.exec->backend();
+  ASSERT_TRUE(static_cast<cuda::CudaBackend&>(be).samplesOnDevice()) << "the engine has no sampling kernels";
   const int vocab = model.cfg.vocab;
   std::mt19937 rng(5);
   const std::vector<int32_t> a = randomTokens(rng, 40, vocab), c = randomTokens(rng, 40, vocab);
@@ -142,6 +143,7 @@ TEST(GpuSamplingBackend, GeneratorDeviceSamplingSameTokens) {
   ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
   Backed b = open(path, /*cuda=*/true);
   ASSERT_TRUE(b.exec);
+  ASSERT_TRUE(static_cast<cuda::CudaBackend&>(b.exec->backend()).samplesOnDevice());
   Generator gen(*b.exec);
   std::mt19937 rng(4);
   const std::vector<std::vector<int32_t>> prompts = {randomTokens(rng, 9, model.cfg.vocab),
@@ -219,6 +221,13 @@ TEST(GpuSamplingBackend, LlmcRunCudaMatchesCpu) {
   if (!std::filesystem::exists(llmc) || !std::filesystem::exists(engine))
     GTEST_SKIP() << "no llmc binary (" << llmc << ") or stories260K engine (" << engine
                  << "): set LLMC_BIN and LLMC_STORIES_ENGINE";
+  {
+    // An engine built before the sampling kernels would compare host sampling with itself.
+    Backed probe = open(engine, /*cuda=*/true);
+    ASSERT_TRUE(probe.exec);
+    if (!static_cast<cuda::CudaBackend&>(probe.exec->backend()).samplesOnDevice())
+      GTEST_SKIP() << engine << " has no llmc_sample_* kernels: rebuild it with this llmc";
+  }
   for (const char* extra : {"", " --top-k 0 --min-p 0 --repetition-penalty 1.3"}) {
     for (int seed : {1, 7, 42}) {
       auto run = [&](const char* device) {

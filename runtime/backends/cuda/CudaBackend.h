@@ -55,6 +55,8 @@ class CudaBackend : public Backend {
   // longer than the buffers, fall back to Backend::forwardSample (host sampling).
   Status forwardSample(const StepBatch& batch, const SamplingParams& params, const std::vector<SampleRow>& rows,
                        std::vector<int32_t>* tokens) override;
+  // Whether prepare() found the sampling kernels (else forwardSample samples on the host).
+  bool samplesOnDevice() const { return sampler_.available(); }
   Status copyBlock(int32_t src, int32_t dst) override;
   // Read bandwidth and bf16 GEMM rate (DeviceLimits.h) with the engine's measure.cuh kernels, on
   // the backend's stream; its buffers are freed before it returns, nothing of the engine's changes.
