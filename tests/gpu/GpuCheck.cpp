@@ -29,6 +29,7 @@
 
 #include "CudaHandles.h"
 #include "DeviceLimits.h"
+#include "GemvArgs.h"
 #include "KernelBundle.h"
 #include "KernelPlan.h"
 #include "LtGemm.h"
@@ -206,7 +207,7 @@ int run(int argc, char** argv) {
         const float* xp = x->as<const float>();
         const float* bias = nullptr;
         return launch(*k, dim3((sh.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock), dim3(kGemvThreads), s, xp, wp, bias,
-                      y->as<float>(), sh.n);
+                      y->as<float>(), sh.n, GemvNormInArgs{}, GemvNormOutArgs{});
       });
       CHECK_OK(ms.status());
       const double gbs = bytes / (*ms * 1e-3) / 1e9;
@@ -241,7 +242,7 @@ int run(int argc, char** argv) {
           const float* bias = nullptr;
           at += uint64_t(sh.n) * sh.k * 2;
           return launch(k, dim3((sh.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock), dim3(kGemvThreads), s,
-                        x->as<const float>(), wp, bias, y->as<float>(), sh.n);
+                        x->as<const float>(), wp, bias, y->as<float>(), sh.n, GemvNormInArgs{}, GemvNormOutArgs{});
         };
         for (int l = 0; l < layers; ++l)
           for (const Shape& sh : layer) LLMC_RETURN_IF_ERROR(one(sh));

@@ -55,7 +55,8 @@ TEST_P(GemvTest, MatchesFloat64) {
   const float* xp = dx.as<float>() + (c.misalignX ? 1 : 0);
   const float* bp = c.bias ? db.as<float>() : nullptr;
   ASSERT_OK(launchSync(ks.get({KernelKind::kGemv, c.dt, c.k, c.m}), dim3((c.n + 3) / 4), dim3(128), 0, xp,
-                       static_cast<const void*>(dw.get()), bp, dy.as<float>(), c.n));
+                       static_cast<const void*>(dw.get()), bp, dy.as<float>(), c.n, cuda::GemvNormInArgs{},
+                       cuda::GemvNormOutArgs{}));
   std::vector<double> ref(static_cast<size_t>(c.m) * c.n);
   for (int m = 0; m < c.m; ++m)
     for (int n = 0; n < c.n; ++n) {
@@ -125,11 +126,13 @@ TEST_P(GemvGluTest, MatchesFloat64AndGemvThenGlu) {
     // The unfused pair: GEMV into gu [m, 2I], then the GLU kernel.
     auto gu = poisoned(static_cast<size_t>(m) * n);
     ASSERT_OK(launchSync(ks.get({KernelKind::kGemv, c.dt, c.k, m}), dim3((n + 3) / 4), dim3(128), 0, dx.as<const float>(),
-                         static_cast<const void*>(dw.get()), bp, gu.as<float>(), n));
+                         static_cast<const void*>(dw.get()), bp, gu.as<float>(), n, cuda::GemvNormInArgs{},
+                         cuda::GemvNormOutArgs{}));
     for (const Act& a : acts) {
       auto y = poisoned(static_cast<size_t>(m) * c.inner), yRef = poisoned(static_cast<size_t>(m) * c.inner);
       ASSERT_OK(launchSync(ks.get({KernelKind::kGemvGlu, c.dt, c.k, m, a.code}), dim3((c.inner + 3) / 4), dim3(128), 0,
-                           dx.as<const float>(), static_cast<const void*>(dw.get()), bp, y.as<float>(), c.inner));
+                           dx.as<const float>(), static_cast<const void*>(dw.get()), bp, y.as<float>(), c.inner,
+                           cuda::GemvNormInArgs{}));
       ASSERT_OK(launchSync(ks.get(a.glu), dim3(2, m), dim3(256), 0, static_cast<const void*>(gu.get()), yRef.get(), m,
                            c.inner, kF32Out, kF32Out));
       std::vector<double> ref(gate.size());

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "CudaHandles.h"
+#include "GemvArgs.h"
 #include "KernelBundle.h"
 #include "KernelPlan.h"
 #include "llmc/runtime/EngineFormat.h"

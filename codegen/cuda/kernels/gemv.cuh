@@ -15,6 +15,16 @@
 // Launch: block 128 threads (4 warps = 4 rows), grid ceil(N / 4).
 // The GLU-fused variant (gemvGluBody) computes a gated MLP's gate and up rows in one warp and
 // stores act(gate) * up: decode's gate/up projection and llm.glu in one launch.
+//
+// Decode's residual-add + RMSNorm is folded into the GEMVs around it (NormFusion.cpp in the
+// backend): rms_norm(h)·Wᵀ = inv · (h ∘ w)·Wᵀ with inv = rsqrt(mean(h²) + eps), a scalar per row.
+//   * the GEMV before the norm (o_proj, down_proj) takes a GemvNormOut: it adds the residual in its
+//     epilogue (h = r + x·Wᵀ), stores h and h ∘ w, and leaves sum(h²) in ssOut: per-block partial
+//     sums, then the block that finishes last adds them up in block order (deterministic);
+//   * the GEMV after it (the fused QKV or gate/up projection) takes a GemvNormIn and multiplies its
+//     dot products by inv before the bias.
+// A one-block-per-row norm kernel at batch 1 runs on one SM of the GPU (~7 us, twice per layer);
+// this way the norm costs a few hundred extra bytes per block and no launch.
 #pragma once
 
 #include "common.cuh"
@@ -23,6 +33,33 @@ namespace llmc {
 
 constexpr int kGemvWarps = 4;
 constexpr int kGemvUnroll = 8;
+
+// The input side of a folded RMSNorm: x rows are h ∘ w; ss[m] = sum(h[m]²) over the K columns.
+// ss == nullptr: x is used as it is.
+struct GemvNormIn {
+  const float* ss;
+  float eps;
+};
+
+// The output side: y = residual + x·Wᵀ (+ bias) (y may be residual itself), xw = y ∘ (normW +
+// normOffset), ssOut[m] = sum(y[m]²). partials: gridDim.x * M floats; counter: zero before the
+// launch, zero again after it. residual == nullptr: a plain GEMV.
+struct GemvNormOut {
+  const float* residual;
+  const float* normW;
+  float normOffset;
+  float* xw;
+  float* partials;
+  unsigned* counter;
+  float* ssOut;
+};
+
+// inv[m] of a folded norm (after gridWait: ss is the previous kernel's output).
+template <int K, int M>
+__device__ __forceinline__ void normScales(const GemvNormIn& nin, float (&inv)[M]) {
+#pragma unroll
+  for (int m = 0; m < M; ++m) inv[m] = nin.ss != nullptr ? rsqrtf(nin.ss[m] * (1.f / (float)K) + nin.eps) : 1.f;
+}
 
 // Accumulates acc[m] += x[m, k0 .. k0+E) · wf[0 .. E) (x rows 16-byte aligned: E/4 vector loads
 // from L1 per row instead of E scalar ones).
@@ -131,23 +168,80 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
   return true;
 }
 
+// The epilogue of a GEMV before a folded norm (GemvNormOut). Every warp of the block must call it
+// (inactive ones with live = false): it has block barriers.
+template <int M>
+__device__ __forceinline__ void gemvNormEpilogue(const float (&out)[M], bool live, int row, int n,
+                                                 float* y, const GemvNormOut& no) {
+  __shared__ float part[kGemvWarps][M];
+  __shared__ bool lastBlock;
+  __shared__ float scratch[32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  // Lane m % 32 owns row m's element (the M stores spread over lanes): it alone reads the
+  // residual and writes y, so y may be the residual itself.
+#pragma unroll
+  for (int m = 0; m < M; ++m) {
+    if (lane != m % 32) continue;
+    float sq = 0.f;
+    if (live) {
+      const u64 i = (u64)m * n + row;
+      const float h = out[m] + no.residual[i];
+      y[i] = h;
+      no.xw[i] = h * (no.normW[row] + no.normOffset);
+      sq = h * h;
+    }
+    part[warp][m] = sq;
+  }
+  __syncthreads();
+  if (threadIdx.x < M) {
+    float t = 0.f;
+#pragma unroll
+    for (int w = 0; w < kGemvWarps; ++w) t += part[w][threadIdx.x];
+    no.partials[(u64)blockIdx.x * M + threadIdx.x] = t;
+    __threadfence();  // the partial is visible before this block's ticket is
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) lastBlock = atomicAdd(no.counter, 1u) == gridDim.x - 1;
+  __syncthreads();
+  if (!lastBlock) return;
+  __threadfence();
+  // The last block: the sum of the partials in block order, whichever block is last.
+#pragma unroll 1
+  for (int m = 0; m < M; ++m) {
+    float t = 0.f;
+    for (unsigned b = threadIdx.x; b < gridDim.x; b += blockDim.x) t += __ldcg(no.partials + (u64)b * M + m);
+    t = blockSum(t, scratch);
+    if (threadIdx.x == 0) no.ssOut[m] = t;
+  }
+  if (threadIdx.x == 0) *no.counter = 0u;
+}
+
 template <typename W, int K, int M>
 __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* __restrict__ w,
                                          const float* __restrict__ bias, float* __restrict__ y,
-                                         int n) {
+                                         int n, const GemvNormIn& nin, const GemvNormOut& nout) {
   const int row = blockIdx.x * kGemvWarps + (threadIdx.x >> 5);
   const int lane = threadIdx.x & 31;
   const bool active = row < n;
   const W* const wr[1] = {w + (u64)(active ? row : 0) * K};
   float acc[1][M];
-  // An inactive warp leaves as a whole: no shuffle below misses a lane.
-  if (!gemvAccumulate<W, K, M, 1>(x, wr, active, acc)) return;
-  const float b = bias != nullptr ? bias[row] : 0.f;
+  const bool live = gemvAccumulate<W, K, M, 1>(x, wr, active, acc);
+  // An inactive warp leaves as a whole (no shuffle below misses a lane), except into the
+  // norm epilogue, whose barriers every warp must reach.
+  if (!live && nout.residual == nullptr) return;
+  float inv[M];
+  normScales<K, M>(nin, inv);
+  const float b = live && bias != nullptr ? bias[row] : 0.f;
+  float out[M];
 #pragma unroll
-  for (int m = 0; m < M; ++m) {
-    const float s = warpSum(acc[0][m]);
-    if (lane == m % 32) y[(u64)m * n + row] = s + b;  // spread the M stores over lanes
+  for (int m = 0; m < M; ++m) out[m] = live ? warpSum(acc[0][m]) * inv[m] + b : 0.f;
+  if (nout.residual != nullptr) {
+    gemvNormEpilogue<M>(out, live, row, n, y, nout);
+    return;
   }
+#pragma unroll
+  for (int m = 0; m < M; ++m)
+    if (lane == m % 32) y[(u64)m * n + row] = out[m];  // spread the M stores over lanes
 }
 
 // The fused gate/up projection + GLU of decode: w is the gate_up weight [2 * inner, K] (gate rows
@@ -160,7 +254,7 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
 template <typename W, int K, int M, float (*ACT)(float)>
 __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W* __restrict__ w,
                                             const float* __restrict__ bias, float* __restrict__ y,
-                                            int inner) {
+                                            int inner, const GemvNormIn& nin) {
   const int row = blockIdx.x * kGemvWarps + (threadIdx.x >> 5);
   const int lane = threadIdx.x & 31;
   const bool active = row < inner;
@@ -168,12 +262,14 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
   const W* const wr[2] = {w + g * K, w + (g + inner) * K};
   float acc[2][M];
   if (!gemvAccumulate<W, K, M, 2>(x, wr, active, acc)) return;
+  float inv[M];
+  normScales<K, M>(nin, inv);
   const float bg = bias != nullptr ? bias[row] : 0.f;
   const float bu = bias != nullptr ? bias[inner + row] : 0.f;
 #pragma unroll
   for (int m = 0; m < M; ++m) {
-    const float gate = warpSum(acc[0][m]) + bg;
-    const float up = warpSum(acc[1][m]) + bu;
+    const float gate = warpSum(acc[0][m]) * inv[m] + bg;
+    const float up = warpSum(acc[1][m]) * inv[m] + bu;
     if (lane == m % 32) y[(u64)m * inner + row] = ACT(gate) * up;
   }
 }
@@ -181,19 +277,20 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
 }  // namespace llmc
 
 // x: [M, K] f32; w: [N, K] W; bias: [N] f32 or null; y: [M, N] f32 (must not overlap x).
+// nin / nout: a folded RMSNorm before / after (null ss / residual: none).
 #define LLMC_DEFINE_GEMV(NAME, W, K, M)                                                         \
   extern "C" __global__ void __launch_bounds__(128)                                             \
       NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
-           float* __restrict__ y, int n) {                                                      \
-    ::llmc::gemvBody<W, K, M>(x, w, bias, y, n);                                                \
+           float* __restrict__ y, int n, ::llmc::GemvNormIn nin, ::llmc::GemvNormOut nout) {    \
+    ::llmc::gemvBody<W, K, M>(x, w, bias, y, n, nin, nout);                                     \
   }
 
 // x: [M, K] f32; w: [2 * inner, K] W (gate rows, then up rows); bias: [2 * inner] f32 or null;
 // y: [M, inner] f32 = ACT(gate) * up (must not overlap x). ACT: ::llmc::siluf, geluTanh, geluErf.
-// Launch: block 128, grid ceil(inner / 4).
+// nin: a folded RMSNorm before (null ss: none). Launch: block 128, grid ceil(inner / 4).
 #define LLMC_DEFINE_GEMV_GLU(NAME, W, K, M, ACT)                                                \
   extern "C" __global__ void __launch_bounds__(128)                                             \
       NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
-           float* __restrict__ y, int inner) {                                                  \
-    ::llmc::gemvGluBody<W, K, M, ACT>(x, w, bias, y, inner);                                    \
+           float* __restrict__ y, int inner, ::llmc::GemvNormIn nin) {                          \
+    ::llmc::gemvGluBody<W, K, M, ACT>(x, w, bias, y, inner, nin);                               \
   }

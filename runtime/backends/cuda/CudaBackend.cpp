@@ -57,6 +57,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   if (const char* h = std::getenv("LLMC_CUDA_HANDOFF"); h && std::string(h) == "0") handoffAllowed_ = false;
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_ATTN"); f && std::string(f) == "0") fusedAttn_ = false;
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_GLU"); f && std::string(f) == "0") fusedGlu_ = false;
+  if (const char* f = std::getenv("LLMC_CUDA_FUSED_NORM"); f && std::string(f) == "0") fusedNorm_ = false;
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_ROPE"); f && std::string(f) == "0") fusedRope_ = false;
   // A/B knob for the flash-decoding split count (more splits: fewer serial key rounds per block).
   if (const char* b = std::getenv("LLMC_CUDA_DECODE_BLOCKS_PER_SM"); b && *b) {
@@ -92,6 +93,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
 
   LLMC_RETURN_IF_ERROR(prepareSteps());
   planGluFusion(program);
+  LLMC_RETURN_IF_ERROR(planNormFusion());
   planHandoff();
   LLMC_ASSIGN_OR_RETURN(lt_, LtGemm::create(32ull << 20));
   LLMC_RETURN_IF_ERROR(allocateBuffers());
@@ -119,6 +121,8 @@ Status CudaBackend::prepareSteps() {
     const Step& s = prog.steps[i];
     if (s.weight >= 0) used.insert(s.weight);
     if (s.bias >= 0) (s.op == OpKind::kLinear ? f32Copies : used).insert(s.bias);
+    // A folded norm (NormFusion.cpp) reads its weight as f32 in the GEMV epilogue.
+    if (s.op == OpKind::kAddRmsNorm && fusedNorm_ && s.weight >= 0) f32Copies.insert(s.weight);
     if ((s.op == OpKind::kRope || s.op == OpKind::kQkvAttention) && !s.attrs.invFreq.empty()) {
       invFreqAt[i] = static_cast<int64_t>(invFreq.size());
       invFreq.insert(invFreq.end(), s.attrs.invFreq.begin(), s.attrs.invFreq.end());
@@ -300,7 +304,7 @@ Status CudaBackend::allocateBuffers() {
   // so all layers share them (layers run one after another: each kernel waits for its predecessor).
   LLMC_ASSIGN_OR_RETURN(attnCounters_, DeviceBuffer::allocate(static_cast<int64_t>(maxSeq_) * maxNh * 4, "attention counters"));
   LLMC_CUDA_CHECK(cudaMemsetAsync(attnCounters_.get(), 0, attnCounters_.bytes(), stream_.get()));
-  LLMC_ASSIGN_OR_RETURN(fusedOut_, DeviceBuffer::allocate(std::max<int64_t>(fusedOutFloats_, 1) * 4, "GLU-fused outputs"));
+  LLMC_ASSIGN_OR_RETURN(fusedOut_, DeviceBuffer::allocate(std::max<int64_t>(fusedOutFloats_, 1) * 4, "fused decode outputs"));
 
   const int64_t vocab = prog.values[prog.output].width;
   LLMC_ASSIGN_OR_RETURN(logitsRows_, DeviceBuffer::allocate(vocab * maxSeq_ * 4, "logits rows"));

@@ -27,6 +27,7 @@
 
 #include "CudaHandles.h"
 #include "DeviceWeights.h"
+#include "GemvArgs.h"
 #include "GpuSampler.h"
 #include "KernelLibrary.h"
 #include "KernelPlan.h"
@@ -90,6 +91,10 @@ class CudaBackend : public Backend {
   void setFusedGluEnabled(bool on) { fusedGlu_ = on; }
   int fusedGluPairs() const { return gluPairs_; }
   int relocatedGluOutputs() const;
+  // Decode's residual-add + RMSNorm folded into the GEMVs before and after it (NormFusion.cpp).
+  // Before prepare(); LLMC_CUDA_FUSED_NORM=0 disables it. How many add_rms_norm steps it folded.
+  void setFusedNormEnabled(bool on) { fusedNorm_ = on; }
+  int fusedNormSites() const { return static_cast<int>(normSites_.size()); }
 
  private:
   // Everything a step needs at run time, resolved once in prepare().
@@ -102,6 +107,11 @@ class CudaBackend : public Backend {
     std::array<cudaKernel_t, kMaxGemvRows + 1> gemvGlu{};
     int gluOut = -1;
     bool gluFusedAway = false;
+    // Decode's add_rms_norm folded into the GEMVs around it (NormFusion.cpp): the linear before it
+    // computes the site's sum and norm statistics (normOutSite), each linear reading the normalised
+    // value scales by them (normInSite); normFusedAway marks the add_rms_norm step.
+    int normOutSite = -1, normInSite = -1;
+    bool normFusedAway = false;
     cudaKernel_t ropeKv = nullptr, decode = nullptr, prefill = nullptr;  // attention
     cudaKernel_t prefillTc = nullptr;  // tensor-core prefill, where the engine has it
     const void* w = nullptr;       // weight in its dtype
@@ -130,6 +140,13 @@ class CudaBackend : public Backend {
   // Finds the (linear, glu) pairs decode runs as one GEMV-GLU (GluFusion.cpp); sets gemvGlu /
   // gluOut / gluFusedAway and relocated_. `program` is the engine's program JSON.
   void planGluFusion(const nlohmann::json& program);
+  // Finds the (linear, add_rms_norm, linears) sites decode runs as two GEMVs (NormFusion.cpp);
+  // sets normOutSite / normInSite / normFusedAway, relocates the normalised values (and sums that
+  // the early write would clobber) and allocates the sites' statistics. After planGluFusion.
+  Status planNormFusion();
+  // The folded-norm arguments of a linear step running as a GEMV of `rows` rows (none: defaults).
+  GemvNormInArgs normInArgs(const Prepared& p, int rows) const;
+  GemvNormOutArgs normOutArgs(const Prepared& p, const StepShape& shape) const;
   // Where value v is in this step: its arena slot, or its slot in fusedOut_ when it is a relocated
   // GLU-fused output and the step runs the fused GEMV (rows <= kMaxGemvRows).
   float* valuePtr(int v, const StepShape& shape) const;
@@ -155,7 +172,8 @@ class CudaBackend : public Backend {
   Status enqueueStep(const Prepared& p, const StepShape& shape);
   Status enqueueAttention(const Prepared& p, const StepShape& shape, float* const* in, engine::DType inType, float* out,
                           engine::DType outType);
-  Status enqueueLinear(const Prepared& p, const void* x, engine::DType xType, void* y, engine::DType yType, int rows);
+  Status enqueueLinear(const Prepared& p, const void* x, engine::DType xType, void* y, engine::DType yType, int rows,
+                       const GemvNormInArgs& nin);
   Status runDecodeGraph(const StepShape& shape, Tail tail);
   // The sampling kernels over the step's logits rows (GpuSampler.cpp); their ids into sampler_.
   Status enqueueSampleTail(const float* logits, const int32_t* rowIds, int vocab, const StepShape& shape);
@@ -193,6 +211,18 @@ class CudaBackend : public Backend {
   std::vector<int64_t> relocated_;
   int64_t fusedOutFloats_ = 0;
   int gluPairs_ = 0;
+  // Folded norms: per site the values involved, the f32 norm weight, and where its statistics go:
+  // normStats_ holds per site ss [kMaxGemvRows] floats, then the partials [blocks * kMaxGemvRows];
+  // normCounters_ one ticket per site (zeroed once; every launch leaves it at zero).
+  struct NormSite {
+    int sum = -1, normed = -1, residual = -1;
+    const float* normW = nullptr;
+    float offset = 0.f, eps = 0.f;
+    int64_t statsOffset = 0;  // floats into normStats_
+  };
+  std::vector<NormSite> normSites_;
+  DeviceBuffer normStats_;
+  DeviceBuffer normCounters_;
   DeviceBuffer invFreq_;     // every rope step's inv_freq, concatenated
   DeviceBuffer logitsRows_;  // [maxSeq, vocab] gathered last rows when the output has all rows
   int64_t scratchFloats_ = 0, qScratchFloats_ = 0, castElems_ = 0;
@@ -231,6 +261,7 @@ class CudaBackend : public Backend {
   bool handoffAllowed_ = true;
   bool fusedAttn_ = true;
   bool fusedGlu_ = true;
+  bool fusedNorm_ = true;
   bool fusedRope_ = true;
   // Decode attention blocks per SM the split count aims at (LLMC_CUDA_DECODE_BLOCKS_PER_SM, 1..16).
   int decodeBlocksPerSm_ = 2;

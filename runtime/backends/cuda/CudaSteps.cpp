@@ -58,11 +58,11 @@ Status CudaBackend::enqueueProgram(const StepShape& shape) {
 }
 
 Status CudaBackend::enqueueLinear(const Prepared& p, const void* x, engine::DType xType, void* y, engine::DType yType,
-                                  int rows) {
+                                  int rows, const GemvNormInArgs& nin) {
   if (rows <= kMaxGemvRows) {  // handoffType() keeps both f32 here
     const dim3 grid(static_cast<unsigned>((p.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
     return launch(p.gemv[rows], grid, dim3(kGemvThreads), 0, "gemv", static_cast<const float*>(x), p.w, p.biasF32,
-                  static_cast<float*>(y), p.n);
+                  static_cast<float*>(y), p.n, nin, GemvNormOutArgs{});
   }
   const void* operand = x;
   if (p.wdtype != engine::DType::kF32 && xType == engine::DType::kF32) {
@@ -150,8 +150,17 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
   const int T = shape.t, nseq = shape.nseq;
   auto rowsOf = [&](int v) { return prog.values[v].rows == Rows::kAll ? T : nseq; };
   auto ptr = [&](int v) { return valuePtr(v, shape); };
-  // A glu whose gate/up linear already wrote its output (GLU-fused GEMV, rows <= kMaxGemvRows).
-  if (p.gluFusedAway && rowsOf(step.in[0]) <= kMaxGemvRows) return Status::Ok();
+  // A glu whose gate/up linear already wrote its output (GLU-fused GEMV, rows <= kMaxGemvRows),
+  // or an add_rms_norm folded into the GEMVs around it (NormFusion.cpp).
+  if ((p.gluFusedAway || p.normFusedAway) && rowsOf(step.in[0]) <= kMaxGemvRows) return Status::Ok();
+  // The GEMV before a folded norm writes the norm's outputs (sum and weighted row), not its own.
+  if (p.normOutSite >= 0 && rowsOf(step.in[0]) <= kMaxGemvRows) {
+    const int R = rowsOf(step.in[0]);
+    const NormSite& site = normSites_[p.normOutSite];
+    const dim3 grid(static_cast<unsigned>((p.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
+    return launch(p.gemv[R], grid, dim3(kGemvThreads), 0, "gemv_add_norm", static_cast<const float*>(ptr(step.in[0])),
+                  p.w, p.biasF32, ptr(site.sum), p.n, normInArgs(p, R), normOutArgs(p, shape));
+  }
 
   std::vector<float*> in;
   std::vector<engine::DType> inT, outT;  // f32, or the 16-bit hand-off type (Handoff.cpp)
@@ -225,9 +234,9 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
         const int inner = p.n / 2;
         const dim3 grid(static_cast<unsigned>((inner + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
         return launch(p.gemvGlu[R], grid, dim3(kGemvThreads), 0, "gemv_glu", static_cast<const float*>(in[0]), p.w,
-                      p.biasF32, ptr(p.gluOut), inner);
+                      p.biasF32, ptr(p.gluOut), inner, normInArgs(p, R));
       }
-      LLMC_RETURN_IF_ERROR(enqueueLinear(p, in[0], inT[0], out[0], outT[0], R));
+      LLMC_RETURN_IF_ERROR(enqueueLinear(p, in[0], inT[0], out[0], outT[0], R, normInArgs(p, R)));
       break;
     case OpKind::kSplit: {
       int col = 0;
