@@ -380,6 +380,7 @@ struct Fusions {
   bool attn = true;
   bool glu = true;
   bool rope = true;
+  bool norm = true;
 };
 // Pairs whose glu output the memory plan puts over the gate/up linear's input (read from the
 // program JSON here): the backend must move exactly those out of the arena for fused steps.
@@ -417,6 +418,7 @@ std::unique_ptr<Backend> fusedBackend(const Engine& e, const Fusions& f) {
   cb->setFusedAttentionEnabled(f.attn);
   cb->setFusedGluEnabled(f.glu);
   cb->setFusedRopeEnabled(f.rope);
+  cb->setFusedNormEnabled(f.norm);
   const Status s = (*b)->prepare(e, smallOptions());
   EXPECT_TRUE(s.ok()) << s.message();
   return s.ok() ? std::move(*b) : nullptr;
@@ -432,8 +434,10 @@ void checkFusions(const Variant& v, bool apart) {
   ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}, program));
   auto e = Engine::load(path);
   ASSERT_TRUE(e.ok()) << e.status().message();
-  std::unique_ptr<Backend> fused = fusedBackend(**e, Fusions{}), plain = fusedBackend(**e, Fusions{false, false, false});
-  std::unique_ptr<Backend> exact = fusedBackend(**e, Fusions{true, true, false});
+  std::unique_ptr<Backend> fused = fusedBackend(**e, Fusions{}), plain = fusedBackend(**e, Fusions{false, false, false, false});
+  // The fusions that reproduce the unfused sums bit for bit (the rope and the folded norm reorder
+  // float operations; they are compared within a tolerance).
+  std::unique_ptr<Backend> exact = fusedBackend(**e, Fusions{true, true, false, false});
   ASSERT_TRUE(fused && plain && exact);
   auto* fb = static_cast<cuda::CudaBackend*>(fused.get());
   EXPECT_TRUE(fb->fusedAttentionEnabled());
@@ -442,6 +446,11 @@ void checkFusions(const Variant& v, bool apart) {
   EXPECT_EQ(fb->relocatedGluOutputs(), gluOverX(json::parse(program))) << v.name;
   if (apart) EXPECT_EQ(fb->relocatedGluOutputs(), 0) << v.name;
   EXPECT_EQ(static_cast<cuda::CudaBackend*>(plain.get())->fusedGluPairs(), 0);
+  // Fused programs have add_rms_norm after each layer's o_proj and down_proj (all but the last one
+  // read by linears only); unfused ones (add, rms_norm) none.
+  if (v.cfg.fused) EXPECT_GE(fb->fusedNormSites(), 2 * v.cfg.layers - 1) << v.name;
+  else EXPECT_EQ(fb->fusedNormSites(), 0) << v.name;
+  EXPECT_EQ(static_cast<cuda::CudaBackend*>(plain.get())->fusedNormSites(), 0);
   std::mt19937 rng(77);
   const int vocab = v.cfg.vocab;
   const std::vector<int32_t> a = randomTokens(rng, 40, vocab), b = randomTokens(rng, 40, vocab);
@@ -454,6 +463,7 @@ void checkFusions(const Variant& v, bool apart) {
     ASSERT_OK(plain->forward(batch, &y));
     ASSERT_OK(exact->forward(batch, &z));
     ASSERT_EQ(z, y) << v.name << " " << what << ": fused attention combine + GLU vs unfused";
+    // (all fusions: the rope inside decode attention and the norm folded into the GEMVs)
     ASSERT_EQ(x.size(), y.size());
     EXPECT_LT(relError(x, std::vector<double>(y.begin(), y.end())), ropeTol) << v.name << " " << what << ": all fusions vs unfused";
   };
