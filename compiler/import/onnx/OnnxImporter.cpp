@@ -62,6 +62,8 @@ Status OnnxImporterImpl::checkSupported() {
 }
 
 Status OnnxImporterImpl::classifyInputs() {
+  if (isTensorGraph())
+    return classifyTensorInputs();
   const onnx::GraphProto &g = model_.graph();
   std::string maskName, posName;
   for (const onnx::ValueInfoProto &v : g.input()) {
@@ -353,6 +355,8 @@ StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> OnnxImporterImpl::run() {
   LLMC_RETURN_IF_ERROR(classifyInputs());
   LLMC_RETURN_IF_ERROR(probeAll());
   LLMC_RETURN_IF_ERROR(checkValueInfo());
+  if (tensorMode_)
+    return runTensorGraph();
   const onnx::GraphProto &g = model_.graph();
   if (g.output_size() != 1)
     return Unsupported(model_.path() + ": the graph has " + std::to_string(g.output_size()) +

@@ -60,6 +60,10 @@ class OnnxImporterImpl {
 
   Status checkSupported();
   Status classifyInputs();
+  // Graphs that are not token LMs (OnnxTensorGraph.cpp): static-shaped named inputs and outputs.
+  bool isTensorGraph() const;
+  Status classifyTensorInputs();
+  StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> runTensorGraph();
   Status probeAll();
   Status checkValueInfo() const;
   Status emitNode(int idx);
@@ -76,6 +80,8 @@ class OnnxImporterImpl {
   mlir::ModuleOp module_;
   mlir::Value ids_;            // %ids: tensor<?xi32>
   std::string idsName_;        // the ONNX token-id input
+  bool tensorMode_ = false;    // a tensor graph: tensorInputs_ are @forward's arguments
+  std::vector<std::string> tensorInputs_;
   int32_t idsType_ = 0;
   std::map<std::string, ValueState> values_;
   std::vector<NodePlan> plan_;

@@ -94,6 +94,9 @@ class CudaBackend : public Backend {
   // Decode's residual-add + RMSNorm folded into the GEMVs before and after it (NormFusion.cpp).
   // Before prepare(); LLMC_CUDA_FUSED_NORM=0 disables it. How many add_rms_norm steps it folded.
   void setFusedNormEnabled(bool on) { fusedNorm_ = on; }
+  // Prefill GEMM algorithms timed on first use (LtGemm.h). Before prepare();
+  // LLMC_CUDA_GEMM_AUTOTUNE=0 keeps cuBLASLt's heuristic choice (reproducible bits across runs).
+  void setGemmAutotuneEnabled(bool on) { gemmAutotune_ = on; }
   int fusedNormSites() const { return static_cast<int>(normSites_.size()); }
 
  private:
@@ -262,6 +265,7 @@ class CudaBackend : public Backend {
   bool fusedAttn_ = true;
   bool fusedGlu_ = true;
   bool fusedNorm_ = true;
+  bool gemmAutotune_ = true;
   bool fusedRope_ = true;
   // Decode attention blocks per SM the split count aims at (LLMC_CUDA_DECODE_BLOCKS_PER_SM, 1..16).
   int decodeBlocksPerSm_ = 2;

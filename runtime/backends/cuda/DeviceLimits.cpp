@@ -118,7 +118,8 @@ StatusOr<DeviceLimits> measureDeviceLimits(const MeasureKernels& k, int device, 
   for (;;) {
     StatusOr<double> rate = Unavailable("no GEMM measured");
     {
-      LLMC_ASSIGN_OR_RETURN(std::unique_ptr<LtGemm> gemm, LtGemm::create(32ull << 20));
+      // Autotuned like the prefill GEMMs it is the yardstick for (LtGemm.h).
+      LLMC_ASSIGN_OR_RETURN(std::unique_ptr<LtGemm> gemm, LtGemm::create(32ull << 20, true));
       rate = measureBf16GemmRate(k, *gemm, size, size, size, options.reps, stream);
     }
     if (rate.ok()) {

@@ -10,7 +10,15 @@
 // Layouts: cuBLASLt is column-major. Row-major W [N, K] is column-major Wᵀ [K, N] (ld K) and
 // row-major x [T, K] is column-major xᵀ [K, T]; so D (column-major [N, T], ld N, which is row-major
 // y [T, N]) = op(A) · B with A = W viewed [K, N] transposed, B = xᵀ [K, T].
-// Descriptors and the heuristic's algorithm are cached per (dtype, output dtype, T, N, K, bias).
+// Descriptors and the chosen algorithm are cached per (dtype, output dtype, T, N, K, bias).
+//
+// Choosing the algorithm: the heuristic's first answer, or (autotune, for T >= kAutotuneMinRows
+// outside graph capture) the fastest of its first kAutotuneCandidates answers, timed on the call's
+// own operands the first time a shape is seen (what TensorRT does at build time; llmc builds
+// without a GPU, so it happens at the first prefill of each shape, ~1 ms per candidate). The timed
+// runs write y, which the real run then overwrites. Different algorithms sum in different orders,
+// so two processes may choose differently and differ in the last bits: LLMC_CUDA_GEMM_AUTOTUNE=0
+// keeps the heuristic's choice (reproducible bits).
 #pragma once
 
 #include <cublasLt.h>
@@ -28,7 +36,12 @@ namespace llmc::cuda {
 
 class LtGemm {
  public:
-  static StatusOr<std::unique_ptr<LtGemm>> create(size_t workspaceBytes);
+  static StatusOr<std::unique_ptr<LtGemm>> create(size_t workspaceBytes, bool autotune = false);
+  static constexpr int kAutotuneMinRows = 128;
+  static constexpr int kAutotuneCandidates = 8;
+  // Shapes whose algorithm was timed, and how many of those kept another than the heuristic's first.
+  int autotuned() const { return autotuned_; }
+  int autotuneChanged() const { return autotuneChanged_; }
   ~LtGemm();
 
   // x: [T, K] of `dtype` (the weight's dtype); w: [N, K]; bias: [N] f32 or null; y: [T, N] of
@@ -40,8 +53,15 @@ class LtGemm {
   struct Plan;
   LtGemm() = default;
   StatusOr<Plan*> plan(engine::DType dtype, engine::DType outType, int t, int n, int k, bool bias);
+  // Times each candidate on the call's operands and keeps the fastest in p->algo.
+  Status tune(Plan* p, const cublasLtMatmulHeuristicResult_t* results, int found, const void* x, const void* w,
+              const float* bias, void* y, cudaStream_t stream);
+  Status matmul(Plan* p, const cublasLtMatmulAlgo_t& algo, const void* x, const void* w, const float* bias, void* y,
+                cudaStream_t stream);
 
   cublasLtHandle_t handle_ = nullptr;
+  bool autotune_ = false;
+  int autotuned_ = 0, autotuneChanged_ = 0;
   DeviceBuffer workspace_;
   std::map<std::tuple<int, int, int, int, int, bool>, std::unique_ptr<Plan>> plans_;
 };
