@@ -53,7 +53,9 @@ StatusOr<WrittenEngine> writeEngine(const std::string &path, const EngineContent
   EngineFileWriter writer("llmc 0.1.0");
   auto prefix = [&](Status s) { return s.withPrefix(path); };
   LLMC_RETURN_IF_ERROR(prefix(writer.addSection(engine::kSectionMeta, meta.dump())));
-  LLMC_RETURN_IF_ERROR(prefix(writer.addSection(engine::kSectionProgram, c.program.dump())));
+  // A graph engine (docs/graph-program.md) carries its program in an extra section instead.
+  if (!c.program.is_null())
+    LLMC_RETURN_IF_ERROR(prefix(writer.addSection(engine::kSectionProgram, c.program.dump())));
   if (c.tokenizerJson)
     LLMC_RETURN_IF_ERROR(prefix(writer.addSection(engine::kSectionTokenizer, *c.tokenizerJson)));
   if (c.tokenizerConfigJson)

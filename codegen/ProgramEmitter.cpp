@@ -77,7 +77,8 @@ StatusOr<json> attrToJson(mlir::Operation *op, llvm::StringRef name, mlir::Attri
                   "' has a type the program format cannot carry");
 }
 
-// Fills plan.defs from the module's weight symbol ops.
+}  // namespace
+
 Status collectWeights(mlir::ModuleOp module, WeightPlan &plan) {
   mlir::SymbolTableCollection tables;
   for (mlir::Operation &op : module.getBody()->getOperations()) {
@@ -111,8 +112,6 @@ Status collectWeights(mlir::ModuleOp module, WeightPlan &plan) {
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 StatusOr<EmittedProgram> emitProgram(mlir::ModuleOp module) {
   EmittedProgram out;

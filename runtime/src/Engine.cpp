@@ -19,9 +19,10 @@ StatusOr<std::unique_ptr<Engine>> Engine::fromFile(std::unique_ptr<EngineFile> f
 
   const SectionView* meta = file->find(engine::kSectionMeta);
   if (!meta) return InvalidArgument(path + ": no 'meta' section");
+  const SectionView* wsec = file->find(engine::kSectionWeights);
+  if (file->find(engine::kSectionGraph)) return loadGraphEngine(std::move(file));
   const SectionView* prog = file->find(engine::kSectionProgram);
   if (!prog) return InvalidArgument(path + ": no 'program' section");
-  const SectionView* wsec = file->find(engine::kSectionWeights);
 
   json metaJson = json::parse(meta->bytes.begin(), meta->bytes.end(), nullptr, false);
   if (metaJson.is_discarded()) return InvalidArgument(path + ": section 'meta' is not valid JSON");

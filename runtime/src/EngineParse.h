@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "llmc/runtime/GraphProgram.h"
 #include "llmc/runtime/ModelConfig.h"
 #include "llmc/runtime/Program.h"
 #include "llmc/runtime/Status.h"
@@ -26,5 +27,9 @@ Status parseProgram(const nlohmann::json& program, const std::vector<WeightInfo>
 // Semantic checks: SSA order, widths, weight shapes, rows, memory plan, KV layers; fills kvLayers.
 Status checkProgram(const ModelConfig& config, const std::vector<WeightInfo>& weights,
                     Program* program);
+
+// The graph section (GraphParse.cpp): syntax, types, SSA order, constants, weights, inputs/outputs.
+Status parseGraphProgram(const nlohmann::json& graph, const std::vector<WeightInfo>& weights,
+                         GraphProgram* out);
 
 }  // namespace llmc::detail

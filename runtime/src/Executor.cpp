@@ -14,6 +14,10 @@ Executor::Executor(const Engine& engine, std::unique_ptr<Backend> backend, const
 StatusOr<std::unique_ptr<Executor>> Executor::create(const Engine& engine, std::unique_ptr<Backend> backend,
                                                      const BackendOptions& options) {
   if (!backend) return Internal("executor: no backend");
+  if (engine.graph() && !backend->runsGraphPrograms()) {
+    return Unsupported(engine.path() + ": the engine holds a graph program (generic ops, not raised to the per-token "
+                       "form); the " + backend->name() + " backend cannot run it yet: use --device cpu");
+  }
   LLMC_RETURN_IF_ERROR(backend->prepare(engine, options));
   return std::unique_ptr<Executor>(new Executor(engine, std::move(backend), options));
 }

@@ -13,5 +13,6 @@ int runRun(const Args& args);
 int runBench(const Args& args);
 int runInspect(const Args& args);
 int runTokenize(const Args& args);
+int runEval(const Args& args);
 
 }  // namespace llmc::cli

@@ -20,6 +20,7 @@ constexpr const char* kUsage =
     "  bench     measure prefill and decode speed against the device's limits\n"
     "  inspect   show what an engine holds: model, weights, program, memory plan, sections\n"
     "  tokenize  encode text to ids (or --decode ids) with a tokenizer folder or an engine\n"
+    "  eval      run an engine of named tensors (a non-LLM ONNX graph) on .npy inputs, write .npy outputs\n"
     "\n"
     "`llmc <command> --help` lists each command's options.\n";
 
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   if (command == "bench") return llmc::cli::runBench(args);
   if (command == "inspect") return llmc::cli::runInspect(args);
   if (command == "tokenize") return llmc::cli::runTokenize(args);
+  if (command == "eval") return llmc::cli::runEval(args);
   std::fprintf(stderr, "llmc: error: unknown command '%s' (see llmc --help)\n", command.c_str());
   return 2;
 }

@@ -11,6 +11,9 @@
 //===----------------------------------------------------------------------===//
 #include "llmc/Compiler/Import/ONNX/OnnxBuild.h"
 
+#include "OnnxGraphBuild.h"
+#include "OnnxSideFiles.h"
+
 #include "llmc/Codegen/EngineWriter.h"
 #include "llmc/Codegen/ProgramEmitter.h"
 #include "llmc/Compiler/GpuKernels.h"
@@ -38,37 +41,9 @@ namespace {
 
 using nlohmann::json;
 
-// Used when no config.json says otherwise; the ONNX graph computes positions from T and has no
-// table that would bound them.
-constexpr int64_t kDefaultMaxPosition = 4096;
-
 std::string dirOf(const std::string &path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-// Parsed JSON of an optional side file, or null (absent or not an object).
-StatusOr<json> sideJson(const std::string &path) {
-  LLMC_ASSIGN_OR_RETURN(std::optional<std::string> text, readOptionalFile(path));
-  if (!text)
-    return json();
-  json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return InvalidArgument(path + ": not a JSON object");
-  return j;
-}
-
-std::vector<int64_t> idList(const json &j, const char *key) {
-  std::vector<int64_t> out;
-  if (!j.is_object() || !j.contains(key))
-    return out;
-  const json &v = j[key];
-  if (v.is_number_integer())
-    out.push_back(v.get<int64_t>());
-  else if (v.is_array())
-    for (const json &x : v)
-      if (x.is_number_integer())
-        out.push_back(x.get<int64_t>());
-  return out;
 }
 
 // The hyper-parameters the runtime needs, read from the final (fused, planned) IR.
@@ -151,6 +126,11 @@ Status buildOnnxEngine(const BuildOptions &opt, BuildSummary *summary) {
       " initializers, engine dtype " + engine::dtypeName(imp.dtype));
   if (!opt.dumpIrDir.empty())
     LLMC_RETURN_IF_ERROR(dumpModule(module, opt.dumpIrDir, "00-import.mlir"));
+  // Not a token LM (named tensors): nothing to raise, the engine holds the graph program.
+  if (onnx_import::isTensorGraphModule(module))
+    return onnx_import::buildOnnxGraphEngine(opt, imp, module, nullptr, "", summary);
+  // Kept for a graph-program engine if raising leaves generic ops.
+  mlir::OwningOpRef<mlir::ModuleOp> generic = module.clone();
 
   // --- 2. raising, then the default pipeline ------------------------------------------------
   std::string diag;
@@ -167,7 +147,7 @@ Status buildOnnxEngine(const BuildOptions &opt, BuildSummary *summary) {
   if (!opt.dumpIrDir.empty())
     enableIRDumps(raise, opt.dumpIrDir, 1);
   if (!run(raise))
-    return Unsupported(path + ": " + diag);
+    return onnx_import::buildOnnxGraphEngine(opt, imp, *generic, module, diag, summary);
   json raised = raisedCounts(module);
   log("raised to the per-token form: " + raised.dump());
   mlir::PassManager pm(&ctx, mlir::ModuleOp::getOperationName());
@@ -183,25 +163,7 @@ Status buildOnnxEngine(const BuildOptions &opt, BuildSummary *summary) {
   LLMC_RETURN_IF_ERROR(describeModel(module, path, m));
   m["dtype"] = engine::dtypeName(imp.dtype);
   const std::string dir = dirOf(path);
-  LLMC_ASSIGN_OR_RETURN(json config, sideJson(dir + "/config.json"));
-  LLMC_ASSIGN_OR_RETURN(json gen, sideJson(dir + "/generation_config.json"));
-  const int64_t vocab = m["vocab_size"].get<int64_t>();
-  m["max_position"] = config.is_object() && config.value("max_position_embeddings", json()).is_number_integer()
-                          ? config["max_position_embeddings"].get<int64_t>()
-                          : kDefaultMaxPosition;
-  std::vector<int64_t> eos = idList(config, "eos_token_id");
-  for (int64_t id : idList(gen, "eos_token_id"))
-    if (std::find(eos.begin(), eos.end(), id) == eos.end())
-      eos.push_back(id);
-  std::vector<int64_t> bos = idList(config, "bos_token_id");
-  for (int64_t id : eos)
-    if (id < 0 || id >= vocab)
-      return InvalidArgument(dir + "/config.json: eos_token_id " + std::to_string(id) +
-                             " is outside the vocabulary");
-  if (!bos.empty() && (bos[0] < 0 || bos[0] >= vocab))
-    return InvalidArgument(dir + "/config.json: bos_token_id outside the vocabulary");
-  m["eos_token_ids"] = eos;
-  m["bos_token_id"] = bos.empty() ? json() : json(bos[0]);
+  LLMC_RETURN_IF_ERROR(onnx_import::readSideFiles(path, m["vocab_size"].get<int64_t>(), m, contents.report));
 
   // --- 4. emit and write ----------------------------------------------------------------------
   LLMC_ASSIGN_OR_RETURN(codegen::EmittedProgram emitted, codegen::emitProgram(module));
@@ -219,9 +181,6 @@ Status buildOnnxEngine(const BuildOptions &opt, BuildSummary *summary) {
   report["raised"] = raised;
   report["not_raised"] = json::array();
   report["onnx_ops"] = imp.onnxOps;
-  report["max_position_source"] = config.is_object() && config.contains("max_position_embeddings")
-                                      ? "config.json"
-                                      : "default";
   uint64_t weightBytes = 0;
   for (const std::string &sym : emitted.weights.emitted)
     weightBytes += emitted.weights.defs.at(sym).nbytes();

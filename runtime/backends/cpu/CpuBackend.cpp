@@ -49,7 +49,11 @@ int64_t CpuBackend::chooseKvBlocks() const {
 }
 
 Status CpuBackend::prepare(const Engine& engine, const BackendOptions& options) {
-  if (engine_) return Internal("cpu backend: prepare called twice");
+  if (engine_ || graph_) return Internal("cpu backend: prepare called twice");
+  if (engine.graph()) {  // generic ops: interpreted (graph/CpuGraphBackend.h)
+    graph_ = std::make_unique<graph::CpuGraphBackend>();
+    return graph_->prepare(engine, options);
+  }
   if (options.maxBatchTokens <= 0 || options.maxSequences <= 0 || options.kvBlockSize <= 0 ||
       options.kvBlocks < 0) {
     return InvalidArgument("cpu backend: maxBatchTokens, maxSequences and kvBlockSize must be positive");
@@ -100,6 +104,7 @@ Status CpuBackend::prepare(const Engine& engine, const BackendOptions& options) 
 }
 
 Status CpuBackend::copyBlock(int32_t src, int32_t dst) {
+  if (graph_) return graph_->copyBlock(src, dst);
   if (!engine_) return Internal("cpu backend: copyBlock before prepare");
   if (src < 0 || src >= kvBlocks_ || dst < 0 || dst >= kvBlocks_) {
     return InvalidArgument("cpu backend: copyBlock(" + std::to_string(src) + ", " + std::to_string(dst) +
@@ -154,6 +159,7 @@ Status CpuBackend::checkBatch(const StepBatch& batch) const {
 }
 
 Status CpuBackend::forward(const StepBatch& batch, std::vector<float>* logits) {
+  if (graph_) return graph_->forward(batch, logits);
   if (!engine_) return Internal("cpu backend: forward before prepare");
   LLMC_RETURN_IF_ERROR(checkBatch(batch));
   const Program& p = engine_->program();

@@ -11,6 +11,7 @@
 #include "CpuKernels.h"
 #include "CpuWeights.h"
 #include "ThreadPool.h"
+#include "graph/CpuGraphBackend.h"
 #include "llmc/runtime/Backend.h"
 #include "llmc/runtime/Engine.h"
 
@@ -20,7 +21,8 @@ class CpuBackend : public Backend {
  public:
   std::string name() const override { return "cpu"; }
   Status prepare(const Engine& engine, const BackendOptions& options) override;
-  int64_t kvBlockCount() const override { return kvBlocks_; }
+  int64_t kvBlockCount() const override { return graph_ ? graph_->kvBlockCount() : kvBlocks_; }
+  bool runsGraphPrograms() const override { return true; }
   Status forward(const StepBatch& batch, std::vector<float>* logits) override;
   Status copyBlock(int32_t src, int32_t dst) override;
   StatusOr<DeviceLimits> measureLimits() override;  // CpuLimits.cpp
@@ -31,6 +33,7 @@ class CpuBackend : public Backend {
   int64_t chooseKvBlocks() const;
 
   const Engine* engine_ = nullptr;
+  std::unique_ptr<Backend> graph_;      // set when the engine holds a graph program
   BackendOptions options_;
   std::unique_ptr<ThreadPool> pool_;
   CpuWeights weights_;

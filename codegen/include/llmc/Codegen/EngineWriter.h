@@ -26,7 +26,7 @@ struct EngineContents {
   nlohmann::json model;    // meta.model (keys of docs/engine-format.md)
   nlohmann::json build;    // meta.build: flags, source, producer
   nlohmann::json report;   // meta.report: what the compiler did
-  nlohmann::json program;  // the program section
+  nlohmann::json program;  // the program section (null: none, a graph engine's is in extraSections)
   const WeightPlan *weights = nullptr;
   std::optional<std::string> tokenizerJson;        // verbatim
   std::optional<std::string> tokenizerConfigJson;  // verbatim

@@ -28,5 +28,7 @@ struct EmittedProgram {
 };
 
 StatusOr<EmittedProgram> emitProgram(mlir::ModuleOp module);
+// Fills plan.defs from the module's weight symbol ops (llm.weight, weight_concat, weight_transpose).
+Status collectWeights(mlir::ModuleOp module, WeightPlan &plan);
 
 }  // namespace llmc::codegen

@@ -87,6 +87,9 @@ class Backend {
     }
     return Status::Ok();
   }
+  // Whether prepare() accepts an engine holding a graph program (Engine::graph(); generic ops,
+  // docs/graph-program.md). Executor::create refuses such an engine on a backend that does not.
+  virtual bool runsGraphPrograms() const { return false; }
   // Runs the step like forward() and returns each sequence's sampled token: the token
   // Sampler(params).sampleWith(row, vocab, *rows[i].history, rows[i].uniform) picks from its logits
   // row (the same tokens up to float summation order at a boundary, docs/cuda.md "Sampling").

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "llmc/runtime/EngineFile.h"
+#include "llmc/runtime/GraphProgram.h"
 #include "llmc/runtime/ModelConfig.h"
 #include "llmc/runtime/Program.h"
 #include "llmc/runtime/Status.h"
@@ -30,6 +31,9 @@ class Engine {
   const EngineFile& file() const { return *file_; }
   const ModelConfig& config() const { return config_; }
   const Program& program() const { return program_; }
+  // The graph program (generic tensor ops) of an engine that has one instead of a per-token
+  // program (docs/graph-program.md); null otherwise. Backends that cannot run it refuse it.
+  const GraphProgram* graph() const { return graph_.get(); }
   const std::vector<WeightInfo>& weights() const { return weights_; }
   // Index of the weight named `name`, or -1.
   int findWeight(std::string_view name) const;
@@ -44,11 +48,14 @@ class Engine {
 
  private:
   Engine() = default;
+  // fromFile for an engine with a `graph` section (GraphEngineLoad.cpp).
+  static StatusOr<std::unique_ptr<Engine>> loadGraphEngine(std::unique_ptr<EngineFile> file);
 
   std::unique_ptr<EngineFile> file_;
   ModelConfig config_;
   std::vector<WeightInfo> weights_;
   Program program_;
+  std::unique_ptr<GraphProgram> graph_;
   const uint8_t* weightsBase_ = nullptr;
 };
 

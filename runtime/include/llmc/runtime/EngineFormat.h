@@ -48,6 +48,10 @@ inline constexpr const char* kSectionTokenizer = "tokenizer";
 inline constexpr const char* kSectionTokenizerConfig = "tokenizer_config";
 inline constexpr const char* kSectionWeights = "weights";
 inline constexpr const char* kSectionKernelsPrefix = "kernels.";  // + "sm_90" / "ptx"
+// A graph program of generic tensor ops (docs/graph-program.md); present instead of `program` when
+// the model was not raised to the per-token form. Versioned on its own (the JSON's "version").
+inline constexpr const char* kSectionGraph = "graph";
+inline constexpr int64_t kGraphFormatVersion = 1;
 
 // Engine dtypes (weights); strings as they appear in the meta JSON.
 enum class DType : uint8_t { kF32, kF16, kBF16 };

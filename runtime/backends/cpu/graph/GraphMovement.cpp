@@ -1,0 +1,226 @@
+// GraphMovement.cpp - data movement kernels: transpose, expand, slice, concat, gather, gather_nd,
+// range, trilu. Each builds the flat source index of every output element, then copies.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "GraphKernels.h"
+
+namespace llmc::cpu::graph {
+
+namespace {
+
+GTensor take(const GTensor& a, std::vector<int64_t> shape, const std::vector<int64_t>& src) {
+  GTensor r;
+  r.type = a.type;
+  r.shape = std::move(shape);
+  if (a.isFloat()) {
+    r.f.resize(src.size());
+    for (size_t j = 0; j < src.size(); ++j) r.f[j] = a.f[src[j]];
+  } else {
+    r.i.resize(src.size());
+    for (size_t j = 0; j < src.size(); ++j) r.i[j] = a.i[src[j]];
+  }
+  return r;
+}
+
+// Calls fn(coord) for each coordinate of `shape`, row-major.
+template <typename Fn>
+void forEachCoord(const std::vector<int64_t>& shape, Fn fn) {
+  const int64_t n = numelOf(shape);
+  std::vector<int64_t> c(shape.size(), 0);
+  for (int64_t j = 0; j < n; ++j) {
+    fn(c);
+    for (int64_t k = static_cast<int64_t>(shape.size()) - 1; k >= 0; --k) {
+      if (++c[k] < shape[k]) break;
+      c[k] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+Status transposeK(const GTensor& a, const std::vector<int64_t>& perm, GTensor* out) {
+  const int64_t r = static_cast<int64_t>(a.shape.size());
+  if (static_cast<int64_t>(perm.size()) != r) return InvalidArgument("transpose: perm does not match the rank");
+  std::vector<bool> seen(r, false);
+  for (int64_t p : perm) {
+    if (p < 0 || p >= r || seen[p]) return InvalidArgument("transpose: perm is not a permutation");
+    seen[p] = true;
+  }
+  std::vector<int64_t> shape(r);
+  for (int64_t k = 0; k < r; ++k) shape[k] = a.shape[perm[k]];
+  const std::vector<int64_t> str = stridesOf(a.shape);
+  std::vector<int64_t> src;
+  src.reserve(numelOf(shape));
+  forEachCoord(shape, [&](const std::vector<int64_t>& c) {
+    int64_t flat = 0;
+    for (int64_t k = 0; k < r; ++k) flat += c[k] * str[perm[k]];
+    src.push_back(flat);
+  });
+  *out = take(a, shape, src);
+  return Status::Ok();
+}
+
+Status expandK(const GTensor& a, const std::vector<int64_t>& target, GTensor* out) {
+  std::vector<int64_t> shape;
+  if (!broadcast(a.shape, target, &shape))
+    return InvalidArgument("expand: " + shapeStr(a.shape) + " does not broadcast to " + shapeStr(target));
+  *out = take(a, shape, broadcastIndex(a.shape, shape));
+  return Status::Ok();
+}
+
+Status sliceK(const GTensor& a, const std::vector<int64_t>& starts, const std::vector<int64_t>& ends,
+              const std::vector<int64_t>& axes, const std::vector<int64_t>& steps, GTensor* out) {
+  const int64_t r = static_cast<int64_t>(a.shape.size());
+  std::vector<int64_t> first(r, 0), step(r, 1), shape = a.shape;
+  for (size_t k = 0; k < axes.size(); ++k) {
+    int64_t ax = axes[k];
+    if (!normAxis(ax, r)) return InvalidArgument("slice: axis " + std::to_string(axes[k]) + " out of range");
+    const int64_t dim = a.shape[ax], st = steps[k];
+    if (st == 0) return InvalidArgument("slice: step 0");
+    int64_t s = starts[k], e = ends[k];
+    if (s < 0) s += dim;
+    if (e < 0 && e > std::numeric_limits<int64_t>::min() / 2) e += dim;
+    int64_t count;
+    if (st > 0) {
+      s = std::clamp<int64_t>(s, 0, dim);
+      e = std::clamp<int64_t>(e, 0, dim);
+      count = e > s ? (e - s + st - 1) / st : 0;
+    } else {
+      s = std::clamp<int64_t>(s, 0, dim - 1);
+      e = std::clamp<int64_t>(e, -1, dim - 1);
+      count = s > e ? (s - e - st - 1) / -st : 0;
+    }
+    first[ax] = s;
+    step[ax] = st;
+    shape[ax] = count;
+  }
+  const std::vector<int64_t> str = stridesOf(a.shape);
+  std::vector<int64_t> src;
+  src.reserve(numelOf(shape));
+  forEachCoord(shape, [&](const std::vector<int64_t>& c) {
+    int64_t flat = 0;
+    for (int64_t k = 0; k < r; ++k) flat += (first[k] + c[k] * step[k]) * str[k];
+    src.push_back(flat);
+  });
+  *out = take(a, shape, src);
+  return Status::Ok();
+}
+
+Status concatK(const std::vector<const GTensor*>& parts, int64_t axis, GType type, GTensor* out) {
+  const GTensor& p0 = *parts[0];
+  const int64_t r = static_cast<int64_t>(p0.shape.size());
+  if (!normAxis(axis, r)) return InvalidArgument("concat: axis out of range");
+  std::vector<int64_t> shape = p0.shape;
+  shape[axis] = 0;
+  for (const GTensor* p : parts) {
+    if (static_cast<int64_t>(p->shape.size()) != r) return InvalidArgument("concat: ranks differ");
+    for (int64_t k = 0; k < r; ++k)
+      if (k != axis && p->shape[k] != p0.shape[k])
+        return InvalidArgument("concat of " + shapeStr(p0.shape) + " and " + shapeStr(p->shape));
+    shape[axis] += p->shape[axis];
+  }
+  int64_t outer = 1;
+  for (int64_t k = 0; k < axis; ++k) outer *= shape[k];
+  GTensor res = GTensor::make(type, shape);
+  int64_t at = 0;
+  for (int64_t o = 0; o < outer; ++o) {
+    for (const GTensor* p : parts) {
+      const int64_t inner = outer ? p->numel() / outer : 0;
+      for (int64_t j = 0; j < inner; ++j, ++at) {
+        if (res.isFloat()) res.f[at] = p->at(o * inner + j);
+        else res.i[at] = p->atInt(o * inner + j);
+      }
+    }
+  }
+  roundToType(res);
+  *out = std::move(res);
+  return Status::Ok();
+}
+
+Status gatherK(const GTensor& data, const GTensor& indices, int64_t axis, GTensor* out) {
+  const int64_t r = static_cast<int64_t>(data.shape.size());
+  if (!normAxis(axis, r)) return InvalidArgument("gather: axis out of range");
+  std::vector<int64_t> shape(data.shape.begin(), data.shape.begin() + axis);
+  shape.insert(shape.end(), indices.shape.begin(), indices.shape.end());
+  shape.insert(shape.end(), data.shape.begin() + axis + 1, data.shape.end());
+  int64_t outer = 1, inner = 1;
+  for (int64_t k = 0; k < axis; ++k) outer *= data.shape[k];
+  for (int64_t k = axis + 1; k < r; ++k) inner *= data.shape[k];
+  const int64_t dim = data.shape[axis], ni = indices.numel();
+  std::vector<int64_t> src;
+  src.reserve(outer * ni * inner);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < ni; ++j) {
+      int64_t ix = indices.atInt(j);
+      if (ix < 0) ix += dim;
+      if (ix < 0 || ix >= dim)
+        return InvalidArgument("gather: index " + std::to_string(indices.atInt(j)) + " out of range [0, " +
+                               std::to_string(dim) + ")");
+      for (int64_t k = 0; k < inner; ++k) src.push_back((o * dim + ix) * inner + k);
+    }
+  *out = take(data, shape, src);
+  return Status::Ok();
+}
+
+Status gatherNDK(const GTensor& data, const GTensor& indices, int64_t b, GTensor* out) {
+  const int64_t dr = static_cast<int64_t>(data.shape.size()), ir = static_cast<int64_t>(indices.shape.size());
+  if (ir < 1 || b < 0 || b >= std::min(dr, ir)) return InvalidArgument("gather_nd: bad ranks or batch_dims");
+  const int64_t last = indices.shape.back();
+  if (b + last > dr) return InvalidArgument("gather_nd: index depth too large");
+  std::vector<int64_t> shape(indices.shape.begin(), indices.shape.end() - 1);
+  shape.insert(shape.end(), data.shape.begin() + b + last, data.shape.end());
+  int64_t batch = 1, inner = 1;
+  for (int64_t k = 0; k < b; ++k) batch *= data.shape[k];
+  for (int64_t k = b + last; k < dr; ++k) inner *= data.shape[k];
+  const std::vector<int64_t> str = stridesOf(data.shape);
+  const int64_t perBatch = batch ? data.numel() / batch : 0;
+  const int64_t tuples = last ? indices.numel() / last : numelOf(shape) / std::max<int64_t>(inner, 1);
+  const int64_t tuplesPerBatch = batch ? tuples / batch : 0;
+  std::vector<int64_t> src;
+  for (int64_t t = 0; t < tuples; ++t) {
+    int64_t flat = (tuplesPerBatch ? t / tuplesPerBatch : 0) * perBatch;
+    for (int64_t k = 0; k < last; ++k) {
+      int64_t ix = indices.atInt(t * last + k);
+      const int64_t dim = data.shape[b + k];
+      if (ix < 0) ix += dim;
+      if (ix < 0 || ix >= dim) return InvalidArgument("gather_nd: index out of range");
+      flat += ix * str[b + k];
+    }
+    for (int64_t k = 0; k < inner; ++k) src.push_back(flat + k);
+  }
+  *out = take(data, shape, src);
+  return Status::Ok();
+}
+
+Status rangeK(const GTensor& start, const GTensor& limit, const GTensor& delta, GType type, GTensor* out) {
+  if (start.numel() != 1 || limit.numel() != 1 || delta.numel() != 1)
+    return InvalidArgument("range: operands must be scalars");
+  const double s = start.at(0), l = limit.at(0), d = delta.at(0);
+  if (d == 0) return InvalidArgument("range: delta 0");
+  const int64_t n = std::max<int64_t>(static_cast<int64_t>(std::ceil((l - s) / d)), 0);
+  GTensor r = GTensor::make(type, {n});
+  for (int64_t j = 0; j < n; ++j) {
+    if (r.isFloat()) r.f[j] = s + static_cast<double>(j) * d;
+    else r.i[j] = start.atInt(0) + j * delta.atInt(0);
+  }
+  roundToType(r);
+  *out = std::move(r);
+  return Status::Ok();
+}
+
+Status triluK(const GTensor& a, int64_t k, bool upper, GTensor* out) {
+  if (a.shape.size() < 2) return InvalidArgument("trilu: needs rank >= 2");
+  *out = a;
+  const int64_t rows = a.shape[a.shape.size() - 2], cols = a.shape.back(), n = a.numel();
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t c = j % cols, r = (j / cols) % rows;
+    if (upper ? (c - r >= k) : (c - r <= k)) continue;
+    if (out->isFloat()) out->f[j] = 0;
+    else out->i[j] = 0;
+  }
+  return Status::Ok();
+}
+
+}  // namespace llmc::cpu::graph
