@@ -3,7 +3,9 @@
 // Owner: onnx. llmc-raise-rms-norm. Anchored on the multiply by the [H] weight:
 //   w * (x * reciprocal(sqrt(mean(x^2, -1) + eps)))      (torch export, importer's opset 23)
 //   w * (x / sqrt(mean(x^2, -1) + eps))
-// with x^2 as pow(x, 2) or x * x, operands of commutative ops in either order.
+// with x^2 as pow(x, 2) or x * x, operands of commutative ops in either order. A weight computed
+// as (w + 1) at run time (Gemma's norms, when the exporter did not fold it into a constant)
+// gives unit_offset = true with w, the HF importer's form.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +25,27 @@ using namespace llmc;
 using namespace llmc::raising;
 
 namespace {
+
+// The norm weight of `v`: a weight, or (w + 1) of one (unitOffset).
+llm::WeightValueOp normWeight(Value v, bool &unitOffset) {
+  unitOffset = false;
+  if (auto w = weightValueOf(v))
+    return w;
+  while (auto r = v.getDefiningOp<llm::ReshapeOp>())
+    v = r.getInput();
+  auto add = binaryOf(v, "add");
+  if (!add)
+    return llm::WeightValueOp();
+  for (auto [wv, one] : {std::pair(add.getLhs(), add.getRhs()), std::pair(add.getRhs(), add.getLhs())}) {
+    std::optional<double> c = scalarConstant(one);
+    auto w = weightValueOf(wv);
+    if (w && c && *c == 1.0 && wv.getType() == add.getType()) {
+      unitOffset = true;
+      return w;
+    }
+  }
+  return llm::WeightValueOp();
+}
 
 // sqrt(mean(x^2 over the last axis) + eps): sets x and eps.
 bool matchRootMeanSquare(Value s, Value &x, double &eps) {
@@ -95,7 +118,8 @@ struct RaiseRMSNormPattern : OpRewritePattern<llm::ElemBinaryOp> {
       return rewriter.notifyMatchFailure(mul, "not a mul producing token rows");
     const int64_t h = mul.getType().getShape().back();
     for (auto [wv, nv] : {std::pair(mul.getLhs(), mul.getRhs()), std::pair(mul.getRhs(), mul.getLhs())}) {
-      auto w = weightValueOf(wv);
+      bool unitOffset = false;
+      auto w = normWeight(wv, unitOffset);
       if (!w || tensorType(w.getOutput()).getNumElements() != h ||
           tensorType(wv).getShape().back() != h)
         continue;
@@ -110,7 +134,7 @@ struct RaiseRMSNormPattern : OpRewritePattern<llm::ElemBinaryOp> {
         return rewriter.notifyMatchFailure(mul, "norm weight is not 1-D");
       Value y = rewriter.create<llm::RMSNormOp>(mul.getLoc(), x2.getType(), x2, w.getWeightAttr(),
                                                 rewriter.getF32FloatAttr(static_cast<float>(eps)),
-                                                rewriter.getBoolAttr(false));
+                                                rewriter.getBoolAttr(unitOffset));
       rewriter.replaceOp(mul, from2D(rewriter, mul.getLoc(), y, mul.getType()));
       return success();
     }

@@ -7,6 +7,12 @@ target_sources(LLMCPasses PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/RaiseEmbedding.cpp
   ${CMAKE_CURRENT_LIST_DIR}/RaiseLinear.cpp
   ${CMAKE_CURRENT_LIST_DIR}/RaiseRMSNorm.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/RaiseEmbeddingScale.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/RaisePositionEmbedding.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/RaiseLayerNorm.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/RaiseSplit.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/RaiseGelu.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/RaiseGlu.cpp
   ${CMAKE_CURRENT_LIST_DIR}/RaiseSdpa.cpp
   ${CMAKE_CURRENT_LIST_DIR}/RaiseRope.cpp
   ${CMAKE_CURRENT_LIST_DIR}/RaiseAttention.cpp

@@ -49,6 +49,72 @@ def RaiseRMSNorm : Pass<"llmc-raise-rms-norm", "mlir::ModuleOp"> {
   let dependentDialects = ["::llmc::llm::LLMDialect"];
 }
 
+def RaiseEmbeddingScale : Pass<"llmc-raise-embedding-scale", "mlir::ModuleOp"> {
+  let summary = "Fold a scalar multiplier of llm.embedding's output into its scale";
+  let description = [{
+    Gemma's embeddings times sqrt(hidden):
+    ```mlir
+    %y = llm.binary "mul" %e1, %c   // %e1 = reshape(llm.embedding %ids), %c a scalar constant
+    // ==>
+    %e = llm.embedding %ids {weight = @table, scale = c}
+    ```
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+}
+
+def RaisePositionEmbedding : Pass<"llmc-raise-position-embedding", "mlir::ModuleOp"> {
+  let summary = "Raise x + gather(table, positions) to llm.position_embedding";
+  let description = [{
+    GPT-2's learned absolute positions; the gather's indices must evaluate to 0..T-1.
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+}
+
+def RaiseLayerNorm : Pass<"llmc-raise-layer-norm", "mlir::ModuleOp"> {
+  let summary = "Raise llm.rms_norm(x - mean(x)) (+ an [H] bias) to llm.layer_norm";
+  let description = [{
+    Runs after llmc-raise-rms-norm, which turns the normalisation of the centred row of a
+    decomposed LayerNorm into llm.rms_norm; the centring and the bias add are folded here.
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+}
+
+def RaiseSplit : Pass<"llmc-raise-split", "mlir::ModuleOp"> {
+  let summary = "Raise column slices of a [T, N] / [1, T, N] value to llm.split";
+  let description = [{
+    Fused projections (Phi-3 qkv_proj / gate_up_proj, GPT-2 c_attn) sliced in the graph:
+    ```mlir
+    %q = llm.slice %y {axes = array<i64: 2>, starts = array<i64: 0>, ends = array<i64: 64>, ...}
+    %k = llm.slice %y {axes = array<i64: 2>, starts = array<i64: 64>, ends = array<i64: 96>, ...}
+    // ==>
+    %q2, %k2 = llm.split %y2 {sizes = array<i64: 64, 32>}
+    ```
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+}
+
+def RaiseGelu : Pass<"llmc-raise-gelu", "mlir::ModuleOp"> {
+  let summary = "Raise decomposed GELU (tanh or erf form) to llm.gelu";
+  let description = [{
+    `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))` and `0.5 * x * (1 + erf(x / sqrt(2)))`,
+    factors in any order and grouping.
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+}
+
+def RaiseGlu : Pass<"llmc-raise-glu", "mlir::ModuleOp"> {
+  let summary = "Raise act(g) * u of a two-way llm.split [g | u] to llm.glu";
+  let description = [{
+    ```mlir
+    %g, %u = llm.split %gu {sizes = array<i64: 96, 96>}
+    %a = llm.silu %g ; %m = llm.mul %a, %u
+    // ==>
+    %m = llm.glu %gu {activation = "silu"}
+    ```
+  }];
+  let dependentDialects = ["::llmc::llm::LLMDialect"];
+}
+
 def RaiseSdpa : Pass<"llmc-raise-sdpa", "mlir::ModuleOp"> {
   let summary = "Raise softmax(Q·Kᵀ·s + mask)·V to llm.sdpa";
   let description = [{
