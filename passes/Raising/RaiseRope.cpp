@@ -7,6 +7,8 @@
 // cos(t * f) and sin(t * f) with f = [g, g] (HF's rotate-half layout). g is llm.rope's inv_freq,
 // so scaled variants (linear, llama3, ...) come out right whatever the exporter computed. The
 // rotated activation gets x's view chain again, so the consumers see the same shape.
+// Partial rotary (Phi-3 with partial_rotary_factor < 1): x = v[.., :r] of a head view v and the
+// add's only user is concat(add, v[.., r:]): that concat becomes llm.rope {rotary_dim = r}.
 //
 //===----------------------------------------------------------------------===//
 
@@ -89,6 +91,30 @@ bool readFrequencies(Value c, Value s, int64_t d, std::vector<float> &invFreq) {
   return true;
 }
 
+// Partial rotary: when x = v[.., 0:r] (r < D) of a 4-D v and the add's only user is
+// concat(add, v[.., r:D]) on the last axis, that concat.
+llm::ConcatOp partialRotary(llm::ElemBinaryOp add, Value x) {
+  auto lo = x.getDefiningOp<llm::SliceOp>();
+  if (!lo || !add->hasOneUse())
+    return llm::ConcatOp();
+  Value v = lo.getInput();
+  auto vt = tensorType(v);
+  if (vt.getRank() != 4 || vt.isDynamicDim(3))
+    return llm::ConcatOp();
+  const int64_t d = vt.getDimSize(3), r = tensorType(x).getDimSize(3);
+  auto isSlice = [&](llm::SliceOp sl, int64_t start, int64_t end) {
+    return sl && sl.getInput() == v && sl.getAxes().size() == 1 &&
+           (sl.getAxes()[0] == 3 || sl.getAxes()[0] == -1) && sl.getSteps()[0] == 1 &&
+           sl.getStarts()[0] == start && (sl.getEnds()[0] == end || (end == d && sl.getEnds()[0] > d));
+  };
+  auto cat = dyn_cast<llm::ConcatOp>(*add->getUsers().begin());
+  if (!cat || r >= d || !isSlice(lo, 0, r) || cat.getInputs().size() != 2 ||
+      (cat.getAxis() != 3 && cat.getAxis() != -1) || cat.getInputs()[0] != add.getResult() ||
+      !isSlice(cat.getInputs()[1].getDefiningOp<llm::SliceOp>(), r, d))
+    return llm::ConcatOp();
+  return cat;
+}
+
 struct RaiseRopePattern : OpRewritePattern<llm::ElemBinaryOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -115,12 +141,18 @@ struct RaiseRopePattern : OpRewritePattern<llm::ElemBinaryOp> {
     }
     if (!x || x.getType() != add.getType())
       return rewriter.notifyMatchFailure(add, "not x * C + rotate_half(x) * S");
+    const int64_t rot = tensorType(x).getDimSize(3);
+    Operation *replaced = add;
+    if (llm::ConcatOp cat = partialRotary(add, x)) {
+      x = x.getDefiningOp<llm::SliceOp>().getInput();
+      replaced = cat;
+    }
     auto xt = tensorType(x);
     if (xt.getDimSize(0) != 1 || !xt.isDynamicDim(2) || xt.isDynamicDim(1) || xt.isDynamicDim(3))
       return rewriter.notifyMatchFailure(add, "x is not [1, H, T, D]");
     const int64_t heads = xt.getDimSize(1), d = xt.getDimSize(3);
     std::vector<float> invFreq;
-    if (!readFrequencies(c, s, d, invFreq))
+    if (!readFrequencies(c, s, rot, invFreq))
       return rewriter.notifyMatchFailure(add, "cos/sin are not position tables of one frequency "
                                               "vector in rotate-half layout");
     SmallVector<Operation *> chain;
@@ -135,10 +167,10 @@ struct RaiseRopePattern : OpRewritePattern<llm::ElemBinaryOp> {
     rewriter.setInsertionPointAfterValue(base);
     Value r = rewriter.create<llm::RopeOp>(
         add.getLoc(), base.getType(), base, rewriter.getI64IntegerAttr(d),
-        rewriter.getI64IntegerAttr(d), rewriter.getDenseF32ArrayAttr(invFreq),
+        rewriter.getI64IntegerAttr(rot), rewriter.getDenseF32ArrayAttr(invFreq),
         rewriter.getBoolAttr(false));
-    rewriter.setInsertionPoint(add);
-    rewriter.replaceOp(add, cloneChain(rewriter, chain, r));
+    rewriter.setInsertionPoint(replaced);
+    rewriter.replaceOp(replaced, cloneChain(rewriter, chain, r));
     return success();
   }
 };
