@@ -47,7 +47,9 @@ std::string dirOf(const std::string &path) {
 }
 
 // The hyper-parameters the runtime needs, read from the final (fused, planned) IR.
-Status describeModel(mlir::ModuleOp module, const std::string &path, json &m) {
+// `positionRows`: the rows of a learned position table (0 without one), which bound max_position.
+Status describeModel(mlir::ModuleOp module, const std::string &path, json &m,
+                     int64_t &positionRows) {
   auto forward = module.lookupSymbol<mlir::func::FuncOp>("forward");
   if (!forward || forward.getNumResults() != 1)
     return Internal(path + ": no @forward after raising");
@@ -68,8 +70,11 @@ Status describeModel(mlir::ModuleOp module, const std::string &path, json &m) {
       window = std::max(window, attrI("sliding_window"));
     } else if (auto e = mlir::dyn_cast<llm::EmbeddingOp>(op)) {
       hidden = mlir::cast<mlir::RankedTensorType>(e.getType()).getDimSize(1);
-    } else if (eps == 0 && (mlir::isa<llm::RMSNormOp, llm::AddRMSNormOp>(op))) {
+    } else if (eps == 0 && (mlir::isa<llm::RMSNormOp, llm::AddRMSNormOp, llm::LayerNormOp>(op))) {
       eps = op->getAttrOfType<mlir::FloatAttr>("eps").getValueAsDouble();
+    } else if (auto p = mlir::dyn_cast<llm::PositionEmbeddingOp>(op)) {
+      if (auto w = module.lookupSymbol<llm::WeightOp>(p.getWeight()))
+        positionRows = w.getShape()[0];
     }
   });
   if (layers == 0 || hidden == 0)
@@ -160,10 +165,17 @@ Status buildOnnxEngine(const BuildOptions &opt, BuildSummary *summary) {
   // --- 3. model description -------------------------------------------------------------------
   codegen::EngineContents contents;
   json &m = contents.model;
-  LLMC_RETURN_IF_ERROR(describeModel(module, path, m));
+  int64_t positionRows = 0;
+  LLMC_RETURN_IF_ERROR(describeModel(module, path, m, positionRows));
   m["dtype"] = engine::dtypeName(imp.dtype);
   const std::string dir = dirOf(path);
   LLMC_RETURN_IF_ERROR(onnx_import::readSideFiles(path, m["vocab_size"].get<int64_t>(), m, contents.report));
+  // A learned position table (GPT-2's wpe) has no row beyond its last.
+  if (positionRows > 0 && (m["max_position"].get<int64_t>() > positionRows ||
+                           contents.report["max_position_source"] == "default")) {
+    m["max_position"] = positionRows;
+    contents.report["max_position_source"] = "position_table";
+  }
 
   // --- 4. emit and write ----------------------------------------------------------------------
   LLMC_ASSIGN_OR_RETURN(codegen::EmittedProgram emitted, codegen::emitProgram(module));
