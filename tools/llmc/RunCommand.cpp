@@ -26,7 +26,7 @@ struct RunFlags {
   double temperature = 0.8, topP = 0.95, minP = 0.05, repetitionPenalty = 1.0;
   int64_t topK = 40, seed = -1;
   std::vector<std::string> stops;
-  bool ignoreEos = false, asJson = false, logits = false, stats = false, help = false;
+  bool ignoreEos = false, asJson = false, logits = false, stepLogits = false, stats = false, help = false;
   SetupFlags setup;
 };
 
@@ -44,6 +44,8 @@ void declare(Flags& f, RunFlags& r) {
   f.addBool("--ignore-eos", &r.ignoreEos, "keep generating after the end-of-sequence token");
   f.addBool("--json", &r.asJson, "print one JSON object instead of streaming text");
   f.addBool("--logits", &r.logits, "with --json: include the logits after the prompt");
+  f.addBool("--step-logits", &r.stepLogits,
+            "with --json: include the logits of every decode step (step_logits[i] after ids[i])");
   f.addBool("--stats", &r.stats, "print prefill and decode speed to stderr");
   declareSetupFlags(f, r.setup);
   f.addBool("--help,-h", &r.help, "show this help");
@@ -60,6 +62,7 @@ GenerationOptions generationOptions(const RunFlags& r) {
   g.sampling.seed = r.seed >= 0 ? static_cast<uint64_t>(r.seed) : std::random_device{}();
   g.ignoreEos = r.ignoreEos;
   g.stopStrings = r.stops;
+  g.recordLogits = r.stepLogits;
   return g;
 }
 
@@ -71,14 +74,15 @@ void printStats(const GenerationStats& s) {
                s.decodeTokensPerSec(), s.decodeTokens ? s.decodeMs / s.decodeTokens : 0.0);
 }
 
-nlohmann::json resultJson(const std::vector<int32_t>& prompt, const GenerationResult& res, bool logits,
+nlohmann::json resultJson(const std::vector<int32_t>& prompt, const GenerationResult& res, const RunFlags& r,
                           bool hasTokenizer) {
   nlohmann::json j;
   j["prompt_ids"] = prompt;
   j["ids"] = res.tokens;
   if (hasTokenizer) j["text"] = res.text;
   j["finish_reason"] = stopReasonName(res.stopReason);
-  if (logits) j["prompt_logits"] = res.promptLogits;
+  if (r.logits) j["prompt_logits"] = res.promptLogits;
+  if (r.stepLogits) j["step_logits"] = res.stepLogits;
   j["stats"] = {{"prompt_tokens", res.stats.promptTokens},
                 {"generated_tokens", res.stats.generatedTokens},
                 {"prefill_ms", res.stats.prefillMs},
@@ -108,7 +112,7 @@ int generateOne(Generator& gen, const Tokenizer* tok, const std::vector<int32_t>
     return fail(res.status());
   }
   if (r.asJson) {
-    std::printf("%s\n", resultJson(prompt, *res, r.logits, tok != nullptr)
+    std::printf("%s\n", resultJson(prompt, *res, r, tok != nullptr)
                             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
                             .c_str());
   } else {

@@ -4,8 +4,10 @@
 // heads first); RotaryEmbedding becomes HF's rotate-half form
 //   y = x * concat(cos, cos) + concat(-x2, x1) * concat(sin, sin)
 // so that the opset-18 and opset-23 exports reach llmc-raise-rope in the same shape.
-// Not supported (clear errors): past_key/past_value inputs and present/qk outputs (the runtime
-// owns the KV cache), softcap, interleaved rotary embedding.
+// past_key/past_value must be KV-cache graph inputs, which the importer binds to an empty past
+// (OnnxKvCache.cpp): the present outputs are then the new K and V in [B, Hkv, S, D].
+// Not supported (clear errors): nonpad_kv_seqlen, the qk_matmul_output output, softcap,
+// interleaved rotary embedding.
 //
 //===----------------------------------------------------------------------===//
 #include "OnnxConverter.h"
@@ -23,16 +25,21 @@ using mlir::ShapedType;
 using mlir::Value;
 
 Status attentionEval(EvalCtx &c) {
-  for (size_t k : {4, 5, 6})
-    if (c.present(k))
-      return c.unsupported("past_key/past_value/nonpad_kv_seqlen inputs (the runtime owns the KV "
-                           "cache; export without past_key_values)");
-  for (int k = 1; k < c.node.output_size(); ++k)
-    if (!c.node.output(k).empty())
-      return c.unsupported("present_key/present_value/qk_matmul_output outputs");
+  if (c.present(6))
+    return c.unsupported("nonpad_kv_seqlen input");
+  if (c.present(4) != c.present(5))
+    return c.fail("past_key and past_value must be given together");
+  for (size_t k : {4, 5})
+    if (c.present(k) && (c.input(k).shape.size() != 4 || c.input(k).shape[2] != 0))
+      return c.unsupported("past_key/past_value must be KV-cache graph inputs "
+                           "(past_key_values.N.key/value), which llmc maps onto its own cache");
+  if (c.node.output_size() > 3 && !c.node.output(3).empty())
+    return c.unsupported("qk_matmul_output output");
   if (c.attr.f("softcap", 0.0f) != 0.0f)
     return c.unsupported("softcap");
-  const ProbeValue &q = c.input(0), &v = c.input(2);
+  const ProbeValue &q = c.input(0), &k = c.input(1), &v = c.input(2);
+  // present_key/value: the new K, V as heads [B, Hkv, S, D] (the past is empty).
+  std::vector<int64_t> pk = k.shape, pv = v.shape;
   if (q.shape.size() == 4 && v.shape.size() == 4) {
     c.setShape(0, q.dtype, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]});
   } else if (q.shape.size() == 3 && v.shape.size() == 3) {
@@ -40,9 +47,15 @@ Status attentionEval(EvalCtx &c) {
     if (hq <= 0 || hkv <= 0)
       return c.fail("3-D Attention needs q_num_heads and kv_num_heads");
     c.setShape(0, q.dtype, {q.shape[0], q.shape[1], hq * (v.shape[2] / hkv)});
+    pk = {k.shape[0], hkv, k.shape[1], k.shape[2] / hkv};
+    pv = {v.shape[0], hkv, v.shape[1], v.shape[2] / hkv};
   } else {
     return c.fail("Attention inputs must all be 3-D or all be 4-D");
   }
+  if (c.node.output_size() > 1 && !c.node.output(1).empty())
+    c.setShape(1, k.dtype, pk);
+  if (c.node.output_size() > 2 && !c.node.output(2).empty())
+    c.setShape(2, v.dtype, pv);
   return Status::Ok();
 }
 
@@ -65,6 +78,9 @@ Status attentionEmit(EmitCtx &c) {
     k = toHeads(c, k, hkv);
     v = toHeads(c, v, hkv);
   }
+  for (int o : {1, 2})
+    if (c.node.output_size() > o && !c.node.output(o).empty())
+      c.set(o, o == 1 ? k : v);
   Value mask;
   if (c.present(3)) {
     LLMC_ASSIGN_OR_RETURN(mask, c.in(3));

@@ -75,9 +75,14 @@ Status OnnxImporterImpl::classifyInputs() {
     const bool intPair = rank == 2 && (et == kOnnxInt64 || et == kOnnxInt32);
     auto bad = [&](const std::string &why) {
       return Unsupported(model_.path() + ": graph input '" + v.name() + "' " + why +
-                         " (llmc feeds token ids [1, T], and optionally attention_mask and "
-                         "position_ids; export without past_key_values)");
+                         " (llmc feeds token ids [1, T], and optionally attention_mask, "
+                         "position_ids and past_key_values.N.key/value)");
     };
+    if (isPastName(v.name()) || (rank == 4 && isOnnxFloatType(et))) {
+      LLMC_RETURN_IF_ERROR(classifyPastInput(v));
+      values_[v.name()].isGraphInput = true;
+      continue;
+    }
     if (!intPair)
       return bad("is not a rank-2 int64/int32 tensor");
     const onnx::TensorShapeProto_Dimension &d0 = tt.shape().dim(0), &d1 = tt.shape().dim(1);
@@ -153,6 +158,10 @@ Status OnnxImporterImpl::probeAll() {
       if (!vs.isGraphInput)
         continue;
       ProbeValue &pv = vs.probes[p];
+      if (past_.count(name)) {
+        bindPastProbe(name, pv);
+        continue;
+      }
       pv.dtype = kOnnxInt64;
       pv.shape = {1, T};
       pv.hasData = name != idsName_;
@@ -357,10 +366,8 @@ StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> OnnxImporterImpl::run() {
   LLMC_RETURN_IF_ERROR(checkValueInfo());
   if (tensorMode_)
     return runTensorGraph();
+  LLMC_RETURN_IF_ERROR(checkKvCache());
   const onnx::GraphProto &g = model_.graph();
-  if (g.output_size() != 1)
-    return Unsupported(model_.path() + ": the graph has " + std::to_string(g.output_size()) +
-                       " outputs; llmc expects one (the logits); export without past_key_values");
 
   mlir::OwningOpRef<mlir::ModuleOp> owned = mlir::ModuleOp::create(loc_);
   module_ = *owned;
@@ -393,7 +400,7 @@ StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> OnnxImporterImpl::run() {
     if (!done)
       LLMC_RETURN_IF_ERROR(emitNode(i));
   }
-  LLMC_ASSIGN_OR_RETURN(mlir::Value out, materialize(g.output(0).name(), /*forData=*/true));
+  LLMC_ASSIGN_OR_RETURN(mlir::Value out, materialize(logitsName_, /*forData=*/true));
   b_.create<mlir::func::ReturnOp>(loc_, out);
   func.setFunctionType(b_.getFunctionType({idsType}, {out.getType()}));
 

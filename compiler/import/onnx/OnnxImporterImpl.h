@@ -64,6 +64,13 @@ class OnnxImporterImpl {
   bool isTensorGraph() const;
   Status classifyTensorInputs();
   StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> runTensorGraph();
+  // KV-cache exports (OnnxKvCache.cpp): past_key_values.* inputs are bound to an empty past, so
+  // Concat(past, new) is the new keys/values and the graph is the no-cache one; present.* outputs
+  // are checked to be exactly what the runtime's cache holds and dropped.
+  static bool isPastName(const std::string &name);
+  Status classifyPastInput(const onnx::ValueInfoProto &v);
+  void bindPastProbe(const std::string &name, ProbeValue &pv) const;
+  Status checkKvCache();  // sets logitsName_
   Status probeAll();
   Status checkValueInfo() const;
   Status emitNode(int idx);
@@ -82,6 +89,13 @@ class OnnxImporterImpl {
   std::string idsName_;        // the ONNX token-id input
   bool tensorMode_ = false;    // a tensor graph: tensorInputs_ are @forward's arguments
   std::vector<std::string> tensorInputs_;
+  std::string logitsName_;     // the graph output returned by @forward
+  struct PastInput {
+    bool isKey = false;
+    int32_t dtype = 0;
+    int64_t kvHeads = 0, headDim = 0;
+  };
+  std::map<std::string, PastInput> past_;  // KV-cache inputs, by name
   int32_t idsType_ = 0;
   std::map<std::string, ValueState> values_;
   std::vector<NodePlan> plan_;

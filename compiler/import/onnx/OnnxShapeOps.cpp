@@ -290,16 +290,30 @@ Status concatEval(EvalCtx &c) {
 }
 
 Status concatEmit(EmitCtx &c) {
+  int64_t axis = c.attr.i("axis", 0);
+  eval::normAxis(axis, static_cast<int64_t>(c.probeOut(0, 0).shape.size()));
+  // Parts empty along the axis at every probe add nothing (a KV-cache input bound to an empty
+  // past, OnnxKvCache.cpp); they are not materialised.
+  auto empty = [&](size_t k) {
+    for (int p = 0; p < kNumProbes; ++p)
+      if (c.probeIn(k, p).shape[axis] != 0)
+        return false;
+    return true;
+  };
   std::vector<mlir::Value> xs;
   for (size_t k = 0; k < c.numInputs(); ++k) {
-    if (!c.present(k))
+    if (!c.present(k) || empty(k))
       continue;
     LLMC_ASSIGN_OR_RETURN(mlir::Value x, c.in(k));
     xs.push_back(x);
   }
-  int64_t axis = c.attr.i("axis", 0);
-  eval::normAxis(axis, typeOfValue(xs[0]).getRank());
+  if (xs.empty())
+    return c.fail("Concat of empty tensors used as data");
   LLMC_ASSIGN_OR_RETURN(mlir::RankedTensorType t, c.outType(0));
+  if (xs.size() == 1 && typeOfValue(xs[0]) == t) {
+    c.set(0, xs[0]);
+    return Status::Ok();
+  }
   c.set(0, c.b.create<llm::ConcatOp>(c.loc, t, mlir::ValueRange(xs), c.b.getI64IntegerAttr(axis)));
   return Status::Ok();
 }
