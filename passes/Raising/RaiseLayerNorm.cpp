@@ -41,7 +41,7 @@ Value centredInput(Value v) {
   if (!mean || mean.getFn() != "mean" || !mean.getKeepdims() || mean.getInput() != sub.getLhs())
     return Value();
   const int64_t rank = tensorType(mean.getInput()).getRank();
-  if (mean.getAxes().size() != 1 || (mean.getAxes()[0] != rank - 1 && mean.getAxes()[0] != -1))
+  if (mean.getAxes().size() != 1 || mean.getAxes()[0] != rank - 1)
     return Value();
   if (sub.getLhs().getType() != sub.getType())
     return Value();

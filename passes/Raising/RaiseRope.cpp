@@ -104,12 +104,12 @@ llm::ConcatOp partialRotary(llm::ElemBinaryOp add, Value x) {
   const int64_t d = vt.getDimSize(3), r = tensorType(x).getDimSize(3);
   auto isSlice = [&](llm::SliceOp sl, int64_t start, int64_t end) {
     return sl && sl.getInput() == v && sl.getAxes().size() == 1 &&
-           (sl.getAxes()[0] == 3 || sl.getAxes()[0] == -1) && sl.getSteps()[0] == 1 &&
+           sl.getAxes()[0] == 3 && sl.getSteps()[0] == 1 &&
            sl.getStarts()[0] == start && (sl.getEnds()[0] == end || (end == d && sl.getEnds()[0] > d));
   };
   auto cat = dyn_cast<llm::ConcatOp>(*add->getUsers().begin());
   if (!cat || r >= d || !isSlice(lo, 0, r) || cat.getInputs().size() != 2 ||
-      (cat.getAxis() != 3 && cat.getAxis() != -1) || cat.getInputs()[0] != add.getResult() ||
+      cat.getAxis() != 3 || cat.getInputs()[0] != add.getResult() ||
       !isSlice(cat.getInputs()[1].getDefiningOp<llm::SliceOp>(), r, d))
     return llm::ConcatOp();
   return cat;

@@ -35,8 +35,7 @@ std::optional<std::pair<int64_t, int64_t>> columnRange(llm::SliceOp s) {
   const int64_t rank = it.getRank(), n = it.getShape().back();
   if (s.getAxes().size() != 1 || s.getSteps()[0] != 1)
     return std::nullopt;
-  int64_t axis = s.getAxes()[0] < 0 ? s.getAxes()[0] + rank : s.getAxes()[0];
-  if (axis != rank - 1)
+  if (s.getAxes()[0] != rank - 1)
     return std::nullopt;
   auto clampIndex = [&](int64_t v) { return std::clamp(v < 0 ? v + n : v, int64_t(0), n); };
   int64_t start = clampIndex(s.getStarts()[0]), end = clampIndex(s.getEnds()[0]);

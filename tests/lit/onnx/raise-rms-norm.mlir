@@ -57,3 +57,22 @@ func.func @not_rms(%x: tensor<1x?x8xf32>, %z: tensor<1x?x8xf32>) -> (tensor<1x?x
   %y2 = llm.binary "mul" %n2, %w : tensor<1x?x8xf32>, tensor<8xf32> -> tensor<1x?x8xf32>
   return %y, %y2 : tensor<1x?x8xf32>, tensor<1x?x8xf32>
 }
+
+// Gemma's (1 + w) computed at run time (not folded by the exporter): unit_offset with w.
+// CHECK-LABEL: func.func @unit_offset
+// CHECK: llm.rms_norm %{{.*}} {eps = 9.99999997E-7 : f32, unit_offset = true, weight = @g} : tensor<?x8xf32>
+func.func @unit_offset(%x: tensor<1x?x8xf32>) -> tensor<1x?x8xf32> {
+  %two = llm.constant {value = dense<2.0> : tensor<f32>} : tensor<f32>
+  %sq = llm.binary "pow" %x, %two : tensor<1x?x8xf32>, tensor<f32> -> tensor<1x?x8xf32>
+  %m = llm.reduce "mean" %sq {axes = array<i64: 2>} : tensor<1x?x8xf32> -> tensor<1x?x1xf32>
+  %eps = llm.constant {value = dense<1.0e-6> : tensor<f32>} : tensor<f32>
+  %v = llm.binary "add" %m, %eps : tensor<1x?x1xf32>, tensor<f32> -> tensor<1x?x1xf32>
+  %s = llm.unary "sqrt" %v : tensor<1x?x1xf32> -> tensor<1x?x1xf32>
+  %r = llm.unary "reciprocal" %s : tensor<1x?x1xf32> -> tensor<1x?x1xf32>
+  %n = llm.binary "mul" %x, %r : tensor<1x?x8xf32>, tensor<1x?x1xf32> -> tensor<1x?x8xf32>
+  %w = llm.weight_value {weight = @g} : tensor<8xf32>
+  %one = llm.constant {value = dense<1.0> : tensor<f32>} : tensor<f32>
+  %w1 = llm.binary "add" %one, %w : tensor<f32>, tensor<8xf32> -> tensor<8xf32>
+  %y = llm.binary "mul" %n, %w1 : tensor<1x?x8xf32>, tensor<8xf32> -> tensor<1x?x8xf32>
+  return %y : tensor<1x?x8xf32>
+}
