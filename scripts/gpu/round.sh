@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # round.sh - one device call's worth of checks and measurements (what the lead runs each round):
 # GPU tests, CUDA-vs-CPU backend comparison, then Llama-2-7B and Llama-3-8B benches with the
-# prefill variants. Results under $OUT; a short table last.
+# prefill variants. Results under $OUT; a short table last. A carry packed as .gpu/carry.tgz (the
+# binaries stay under the carry limit compressed) is unpacked first.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 G=$ROOT/.gpu
+[[ -f $G/carry.tgz && ! -x $G/bin/llmc ]] && tar -C "$G" -xzf "$G/carry.tgz"
 OUT=${OUT:-$ROOT/gpu-out}
 mkdir -p "$OUT"
 export LD_LIBRARY_PATH=$G/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -36,5 +38,10 @@ for shape in ${SHAPES:-llama2-7b llama3-8b}; do
       env "$v" "${B[@]}" --prompt-len 128 --gen 256 > "$OUT/ab.json" 2>&1; summary "$OUT/ab.json" "$shape $v"
     done
   fi
-  rm -f "$engine"
+  if [[ -n "${PREFILL_AB:-}" ]]; then  # e.g. PREFILL_AB="LLMC_CUDA_GEMM_AUTOTUNE=0"
+    for v in $PREFILL_AB; do
+      env "$v" "${B[@]}" --prompt-len 2048 --gen 8 > "$OUT/ab.json" 2>&1; summary "$OUT/ab.json" "$shape 2048 $v"
+    done
+  fi
+  [[ "${KEEP:-0}" != 0 ]] || rm -f "$engine"  # KEEP=1: left for ncu-decode.sh / ncu-prefill.sh
 done
