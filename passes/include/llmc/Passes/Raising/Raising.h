@@ -11,9 +11,10 @@
 
 namespace llmc {
 
-/// canonicalize, cse, raise-embedding, raise-rms-norm, raise-linear, raise-sdpa, raise-rope,
-/// raise-attention, raise-elementwise, raise-last-token, collapse-views, canonicalize, cse,
-/// check-raised.
+/// canonicalize, cse, raise-embedding, raise-embedding-scale, raise-position-embedding,
+/// raise-rms-norm, raise-layer-norm, raise-linear, raise-split, raise-sdpa, raise-rope,
+/// raise-attention, raise-gelu, raise-elementwise, raise-glu, raise-last-token, collapse-views,
+/// canonicalize, cse, check-raised.
 void buildOnnxRaisingPipeline(mlir::OpPassManager &pm);
 /// buildOnnxRaisingPipeline, then buildDefaultPipeline (what `llmc build model.onnx` runs).
 void buildOnnxPipeline(mlir::OpPassManager &pm);
