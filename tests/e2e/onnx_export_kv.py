@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Exports a HF causal LM to ONNX with an explicit KV cache, as optimum-style exports have it.
 
-    onnx_export_kv.py --model DIR --out DIR/model.onnx --opset 18 [--no-position-ids]
+    onnx_export_kv.py --model DIR --out DIR/model.onnx --opset 18 [--no-position-ids] [--torchscript]
 
 Graph inputs: input_ids [batch, seq], attention_mask [batch, past + seq], position_ids [batch, seq]
 (unless --no-position-ids), past_key_values.N.key / .value [batch, kv_heads, past, head_dim].
 Outputs: logits [batch, seq, vocab], present.N.key / .value [batch, kv_heads, past + seq, head_dim].
 The wrapper builds a DynamicCache from the flat past tensors and returns the updated cache flat,
-which is what torch.onnx.export(dynamo=True) can trace. Side files are copied next to the .onnx.
+which is what torch.onnx.export(dynamo=True) can trace. --torchscript uses the TorchScript exporter
+(dynamo=False, dynamic_axes) as optimum does. Side files are copied next to the .onnx.
 Used by test_onnx_kv_cache.py. Owner: onnx.
 """
 import argparse
@@ -22,6 +23,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--opset", type=int, default=18)
     ap.add_argument("--no-position-ids", action="store_true")
+    ap.add_argument("--torchscript", action="store_true")
     args = ap.parse_args()
 
     import torch
@@ -69,9 +71,18 @@ def main():
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     tmp = args.out + ".partial.onnx"
-    torch.onnx.export(WithCache(model).eval(), inputs, tmp, dynamo=True, opset_version=args.opset,
-                      input_names=names, output_names=["logits"] + present_names,
-                      dynamic_shapes=(dyn[0], dyn[1], tuple(dyn[2:])))  # *rest is one element
+    if args.torchscript:
+        axes = {"input_ids": {1: "seq"}, "attention_mask": {1: "total"}, "position_ids": {1: "seq"},
+                "logits": {1: "seq"}, **{n: {2: "past"} for n in past_names},
+                **{n: {2: "past + seq"} for n in present_names}}
+        torch.onnx.export(WithCache(model).eval(), inputs, tmp, dynamo=False, opset_version=args.opset,
+                          input_names=names, output_names=["logits"] + present_names,
+                          dynamic_axes={k: v for k, v in axes.items() if k in names or k == "logits" or
+                                        k in present_names})
+    else:
+        torch.onnx.export(WithCache(model).eval(), inputs, tmp, dynamo=True, opset_version=args.opset,
+                          input_names=names, output_names=["logits"] + present_names,
+                          dynamic_shapes=(dyn[0], dyn[1], tuple(dyn[2:])))  # *rest is one element
     os.replace(tmp, args.out)
     for name in ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"):
         src = os.path.join(args.model, name)

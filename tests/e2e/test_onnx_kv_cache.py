@@ -4,7 +4,8 @@ The exports (tests/e2e/onnx_export_kv.py, torch.onnx.export(dynamo=True) of a wr
 DynamicCache) take past_key_values.N.key/value [1, kv_heads, past, head_dim] and an attention_mask
 of length past + seq, and return present.N.key/value. Models: tiny random Llama (GQA, llama3 rope
 scaling, position_ids input) and Qwen2 (QKV biases, one KV head, no position_ids input) made by
-transformers; opsets 18 and 23. Oracles: onnxruntime running the same .onnx step by step (the
+transformers; opsets 18 and 23, and the Llama at opset 17 through the TorchScript exporter (as
+optimum exports: it wraps the past in a one-input Concat). Oracles: onnxruntime running the same .onnx step by step (the
 prompt with an empty past, then one token at a time with present fed back as past): every step's
 logits within 1e-4 of llmc's; transformers' greedy tokens. Owner: onnx.
 """
@@ -24,14 +25,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 POSITION_IDS = {"llama": True, "qwen2": False}
 
 
-def export_kv(arch, opset):
+def export_kv(arch, opset, exporter="dynamo"):
     """The KV-cache .onnx of the tiny `arch` (exported once per test run and cached)."""
-    out = os.path.join(TMP, "onnx-kv", f"{arch}-op{opset}", "model.onnx")
+    out = os.path.join(TMP, "onnx-kv", f"{arch}-op{opset}-{exporter}", "model.onnx")
     if not os.path.exists(out):
         cmd = [sys.executable, os.path.join(HERE, "onnx_export_kv.py"), "--model", make_tiny(arch),
                "--out", out, "--opset", str(opset)]
         if not POSITION_IDS[arch]:
             cmd.append("--no-position-ids")
+        if exporter == "torchscript":
+            cmd.append("--torchscript")
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
         if proc.returncode != 0:
             raise AssertionError(f"export of {arch} failed:\n{proc.stderr[-3000:]}")
@@ -61,11 +64,13 @@ def ort_step_logits(onnx_path, prompt, fed):
     return rows
 
 
-@pytest.mark.parametrize("opset", [18, 23])
-@pytest.mark.parametrize("arch", ["llama", "qwen2"])
-def test_every_step_matches_onnxruntime_and_transformers(arch, opset):
-    path = export_kv(arch, opset)
-    engine = build(path, os.path.join(workdir("onnx-kv-engines"), f"{arch}-{opset}.engine"), "--gpu-arch", "none")
+@pytest.mark.parametrize("arch,opset,exporter", [("llama", 18, "dynamo"), ("llama", 23, "dynamo"),
+                                                  ("qwen2", 18, "dynamo"), ("qwen2", 23, "dynamo"),
+                                                  ("llama", 17, "torchscript")])
+def test_every_step_matches_onnxruntime_and_transformers(arch, opset, exporter):
+    path = export_kv(arch, opset, exporter)
+    engine = build(path, os.path.join(workdir("onnx-kv-engines"), f"{arch}-{opset}-{exporter}.engine"),
+                   "--gpu-arch", "none")
     out = run_json(engine, "--prompt-ids", ",".join(map(str, PROMPT)), "-n", NEW, "--temperature", 0,
                    "--logits", "--step-logits", "--ignore-eos")
     got = [np.array(out["prompt_logits"])] + [np.array(r) for r in out["step_logits"]]
@@ -73,7 +78,7 @@ def test_every_step_matches_onnxruntime_and_transformers(arch, opset):
     # onnxruntime is fed llmc's tokens, so every row compares the same history.
     want = ort_step_logits(path, PROMPT, out["ids"][:-1])
     diff = [float(np.max(np.abs(g - w))) for g, w in zip(got, want)]
-    print(f"{arch} opset {opset}: max |llmc - onnxruntime| per step {max(diff):.2e}")
+    print(f"{arch} opset {opset} {exporter}: max |llmc - onnxruntime| per step {max(diff):.2e}")
     assert max(diff) <= 1e-4, diff
     assert out["ids"] == [int(np.argmax(w)) for w in want]
     assert out["ids"] == hf_greedy(make_tiny(arch), PROMPT, NEW)[0]

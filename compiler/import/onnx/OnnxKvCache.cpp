@@ -82,7 +82,10 @@ void OnnxImporterImpl::bindPastProbe(const std::string &name, ProbeValue &pv) co
   const PastInput &p = past_.at(name);
   pv.dtype = p.dtype;
   pv.shape = {1, p.kvHeads, 0, p.headDim};
-  pv.hasData = false;  // model data: any use other than its shape is refused below
+  // An empty tensor, so shape-only uses and identity wrappers fold; checkKvCache refuses every
+  // use that would read model data from it.
+  pv.hasData = true;
+  pv.data = eval::Tensor::floats(pv.shape, {});
 }
 
 Status OnnxImporterImpl::checkKvCache() {
@@ -93,21 +96,29 @@ Status OnnxImporterImpl::checkKvCache() {
     for (const std::string &in : n.input())
       consumed.insert(in);
 
-  // 1. A past input is read only for its shape, as the first operand of a Concat along the past
-  //    axis, or as an Attention's past_key / past_value.
+  // 1. A past input (or an alias: Identity or a one-input Concat of it, as TorchScript exports
+  //    have) is read only for its shape, as the first operand of a Concat along the past axis,
+  //    or as an Attention's past_key / past_value.
+  std::map<std::string, std::string> root;  // past input or alias -> past input
+  for (const auto &[name, p] : past_)
+    root[name] = name;
   for (const onnx::NodeProto &n : g.node()) {
+    const std::string &op = n.op_type();
+    if ((op == "Identity" || (op == "Concat" && n.input_size() == 1)) && root.count(n.input(0))) {
+      root[n.output(0)] = root[n.input(0)];
+      continue;
+    }
     for (int k = 0; k < n.input_size(); ++k) {
-      auto it = past_.find(n.input(k));
-      if (it == past_.end())
+      auto it = root.find(n.input(k));
+      if (it == root.end())
         continue;
-      const std::string &op = n.op_type();
       const bool ok =
           op == "Shape" || op == "Size" ||
-          (op == "Concat" && k == 0 && n.input_size() == 2 && !past_.count(n.input(1)) &&
+          (op == "Concat" && k == 0 && n.input_size() == 2 && !root.count(n.input(1)) &&
            concatAxis(n) == 2) ||
-          (op == "Attention" && (k == 4 || k == 5) && it->second.isKey == (k == 4));
+          (op == "Attention" && (k == 4 || k == 5) && past_.at(it->second).isKey == (k == 4));
       if (!ok)
-        return Unsupported(file + ": KV-cache input '" + n.input(k) + "' is read by node '" +
+        return Unsupported(file + ": KV-cache input '" + it->second + "' is read by node '" +
                            n.name() + "' (" + op + " input " + std::to_string(k) +
                            "); llmc maps the cache only through Concat(past, new) along the past "
                            "axis or Attention's past_key/past_value");
@@ -122,8 +133,8 @@ Status OnnxImporterImpl::checkKvCache() {
     std::string pastIn;
     if (vs.producer >= 0) {
       const onnx::NodeProto &n = g.node(vs.producer);
-      if (n.op_type() == "Concat" && past_.count(n.input(0))) {
-        pastIn = n.input(0);
+      if (n.op_type() == "Concat" && n.input_size() == 2 && root.count(n.input(0))) {
+        pastIn = root[n.input(0)];
         if (!consumed.count(o.name()))
           return Unsupported(file + ": present output '" + o.name() + "' (Concat of '" + pastIn +
                              "' and '" + n.input(1) + "') is not read by the graph's attention, "
@@ -131,8 +142,8 @@ Status OnnxImporterImpl::checkKvCache() {
       } else if (n.op_type() == "Attention") {
         for (int k : {1, 2})
           if (n.output_size() > k && n.output(k) == o.name() && n.input_size() > k + 3 &&
-              past_.count(n.input(k + 3)))
-            pastIn = n.input(k + 3);
+              root.count(n.input(k + 3)))
+            pastIn = root[n.input(k + 3)];
       }
     }
     if (pastIn.empty()) {

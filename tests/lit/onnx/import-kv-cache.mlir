@@ -1,9 +1,12 @@
 // KV-cache exports: past_key_values.* inputs are bound to an empty past, so Concat(past, k) is k
-// (no llm.concat) and an opset-23 Attention's present outputs are its K and V; the present.*
-// outputs are dropped and @forward returns the other output. Every rule that makes this exact is
-// checked, each failure one line naming the file and the input or output.
+// (no llm.concat; also when the past is wrapped in a one-input Concat or an Identity) and an
+// opset-23 Attention's present outputs are its K and V; the present.* outputs are dropped and
+// @forward returns the other output. Every rule that makes this exact is checked, each failure
+// one line naming the file and the input or output.
 // RUN: %python %S/Inputs/make_onnx_kv.py ok %t.ok.onnx
 // RUN: llmc-import-onnx %t.ok.onnx | FileCheck %s
+// RUN: %python %S/Inputs/make_onnx_kv.py alias %t.alias.onnx
+// RUN: llmc-import-onnx %t.alias.onnx | FileCheck %s
 // RUN: %python %S/Inputs/make_onnx_kv.py attn_past %t.attn.onnx
 // RUN: llmc-import-onnx %t.attn.onnx | FileCheck %s
 
@@ -28,7 +31,7 @@
 
 // RUN: %python %S/Inputs/make_onnx_kv.py read_by_other %t.other.onnx
 // RUN: not llmc-import-onnx %t.other.onnx 2>&1 | FileCheck %s --check-prefix=OTHER
-// OTHER: error: {{.*}}.other.onnx: KV-cache input 'past_key_values.0.key' is read by node 'copy_past' (Identity input 0); llmc maps the cache only through Concat(past, new) along the past axis or Attention's past_key/past_value{{$}}
+// OTHER: error: {{.*}}.other.onnx: KV-cache input 'past_key_values.0.key' is read by node 'neg_past' (Neg input 0); llmc maps the cache only through Concat(past, new) along the past axis or Attention's past_key/past_value{{$}}
 
 // The new keys before the past: not what the cache holds.
 // RUN: %python %S/Inputs/make_onnx_kv.py reversed %t.rev.onnx

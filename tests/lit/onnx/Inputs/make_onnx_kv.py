@@ -5,9 +5,10 @@
 
 One layer, opset 23: k = heads(embed(input_ids)) [1, 2, T, 4], v = -k,
 present.0.key/value = Concat(past_key_values.0.key/value, k/v) along the past axis, and an
-Attention over the presents. VARIANT "ok" is that graph, "attn_past" feeds the past to the
-Attention op (past_key/past_value inputs, present outputs) instead; the other variants break one
-rule each and must be refused. Owner: onnx.
+Attention over the presents. VARIANT "ok" is that graph, "alias" reads the past through a one-input
+Concat and an Identity (as TorchScript exports do), "attn_past" feeds the past to the Attention op
+(past_key/past_value inputs, present outputs) instead; the other variants break one rule each and
+must be refused. Owner: onnx.
 """
 import os
 import sys
@@ -41,9 +42,15 @@ def build(variant):
         nodes.append(n("Attention", ["k", "k", "v", "", pk, pv], ["y", "present.0.key", "present.0.value"],
                        name="attn", is_causal=1))
     else:
-        key_parts = {"reversed": ["k", pk], "read_by_other": ["pk_copy", "k"]}.get(variant, [pk, "k"])
+        key_parts = {"reversed": ["k", pk], "read_by_other": ["pk_copy", "k"],
+                     "alias": ["pk_alias", "k"]}.get(variant, [pk, "k"])
         if variant == "read_by_other":
             nodes.append(n("Identity", [pk], ["pk_copy"], name="copy_past"))
+            nodes.append(n("Neg", ["pk_copy"], ["pk_neg"], name="neg_past"))
+            outputs.append(h.make_tensor_value_info("pk_neg", TP.FLOAT, None))
+        if variant == "alias":
+            nodes.append(n("Concat", [pk], ["pk_one"], name="one_input_concat", axis=-2))
+            nodes.append(n("Identity", ["pk_one"], ["pk_alias"], name="identity"))
         key_out = "kcat" if variant == "not_returned" else "present.0.key"
         nodes += [
             n("Concat", key_parts, [key_out], name="cat_k", axis=-2),
