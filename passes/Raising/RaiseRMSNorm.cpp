@@ -3,6 +3,7 @@
 // Owner: onnx. llmc-raise-rms-norm. Anchored on the multiply by the [H] weight:
 //   w * (x * reciprocal(sqrt(mean(x^2, -1) + eps)))      (torch export, importer's opset 23)
 //   w * (x / sqrt(mean(x^2, -1) + eps))
+//   w * (x * (1 / sqrt(mean(x^2, -1) + eps)))           (TorchScript export)
 // with x^2 as pow(x, 2) or x * x, operands of commutative ops in either order. A weight computed
 // as (w + 1) at run time (Gemma's norms, when the exporter did not fold it into a constant)
 // gives unit_offset = true with w, the HF importer's form.
@@ -86,7 +87,7 @@ bool matchRootMeanSquare(Value s, Value &x, double &eps) {
   return true;
 }
 
-// x * reciprocal(rms) or x / rms: sets x and eps.
+// x * reciprocal(rms), x * (1 / rms) or x / rms: sets x and eps.
 bool matchNormalized(Value v, Value &x, double &eps) {
   if (auto d = binaryOf(v, "div")) {
     Value xx;
@@ -100,9 +101,13 @@ bool matchNormalized(Value v, Value &x, double &eps) {
   if (!m)
     return false;
   for (auto [a, r] : {std::pair(m.getLhs(), m.getRhs()), std::pair(m.getRhs(), m.getLhs())}) {
-    auto rec = unaryOf(r, "reciprocal");
+    Value rms;
+    if (auto rec = unaryOf(r, "reciprocal"))
+      rms = rec.getInput();
+    else if (auto d = binaryOf(r, "div"); d && scalarConstant(d.getLhs()) == 1.0)
+      rms = d.getRhs();
     Value xx;
-    if (rec && matchRootMeanSquare(rec.getInput(), xx, eps) && xx == a) {
+    if (rms && matchRootMeanSquare(rms, xx, eps) && xx == a) {
       x = xx;
       return true;
     }

@@ -71,6 +71,8 @@ def test_every_step_matches_onnxruntime_and_transformers(arch, opset, exporter):
     path = export_kv(arch, opset, exporter)
     engine = build(path, os.path.join(workdir("onnx-kv-engines"), f"{arch}-{opset}-{exporter}.engine"),
                    "--gpu-arch", "none")
+    # Raised to the per-token form: the runtime's KV cache serves the steps.
+    assert json.loads(llmc("inspect", engine, "--json").stdout)["report"]["not_raised"] == []
     out = run_json(engine, "--prompt-ids", ",".join(map(str, PROMPT)), "-n", NEW, "--temperature", 0,
                    "--logits", "--step-logits", "--ignore-eos")
     got = [np.array(out["prompt_logits"])] + [np.array(r) for r in out["step_logits"]]

@@ -37,6 +37,24 @@ func.func @div_form(%x: tensor<1x?x8xf32>) -> tensor<1x?x8xf32> {
   return %y : tensor<1x?x8xf32>
 }
 
+// TorchScript's export: x * (1 / sqrt(mean(pow(x, 2)) + eps)) * w.
+// CHECK-LABEL: func.func @one_over_form
+// CHECK: llm.rms_norm %{{.*}} {eps = 9.99999974E-6 : f32, weight = @g} : tensor<?x8xf32>
+func.func @one_over_form(%x: tensor<1x?x8xf32>) -> tensor<1x?x8xf32> {
+  %two = llm.constant {value = dense<2.0> : tensor<f32>} : tensor<f32>
+  %sq = llm.binary "pow" %x, %two : tensor<1x?x8xf32>, tensor<f32> -> tensor<1x?x8xf32>
+  %m = llm.reduce "mean" %sq {axes = array<i64: 2>} : tensor<1x?x8xf32> -> tensor<1x?x1xf32>
+  %eps = llm.constant {value = dense<1.0e-5> : tensor<f32>} : tensor<f32>
+  %v = llm.binary "add" %m, %eps : tensor<1x?x1xf32>, tensor<f32> -> tensor<1x?x1xf32>
+  %s = llm.unary "sqrt" %v : tensor<1x?x1xf32> -> tensor<1x?x1xf32>
+  %one = llm.constant {value = dense<1.0> : tensor<f32>} : tensor<f32>
+  %r = llm.binary "div" %one, %s : tensor<f32>, tensor<1x?x1xf32> -> tensor<1x?x1xf32>
+  %n = llm.binary "mul" %x, %r : tensor<1x?x8xf32>, tensor<1x?x1xf32> -> tensor<1x?x8xf32>
+  %w = llm.weight_value {weight = @g} : tensor<8xf32>
+  %y = llm.binary "mul" %w, %n : tensor<8xf32>, tensor<1x?x8xf32> -> tensor<1x?x8xf32>
+  return %y : tensor<1x?x8xf32>
+}
+
 // Refused: the mean is over the wrong axis (the tokens), and the square is of another value.
 // CHECK-LABEL: func.func @not_rms
 // CHECK-NOT: llm.rms_norm
