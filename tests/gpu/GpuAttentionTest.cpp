@@ -418,10 +418,14 @@ TEST(GpuAttention, RopeKvWrite) {
         const std::vector<float> inv = invFreqFor(32, 10000.0);
         const size_t cacheElems = static_cast<size_t>(numBlocks) * 2 * nkv * bs * hd, elem = engine::dtypeBytes(kv);
         auto dqkv = upload(stored.bytes), dpos = upload(pos), dslots = upload(slots), dinv = upload(inv);
+        // Heads per block: one (decode's launch), 6, and 3 with an empty last group; 128 threads too.
+        for (const auto& [groups, threads] : {std::pair{nh + 2 * nkv, cuda::ropeKvThreads(hd)}, std::pair{2, 128},
+                                              std::pair{5, 128}, std::pair{5, cuda::ropeKvThreads(hd)}}) {
+        SCOPED_TRACE("groups " + std::to_string(groups) + " threads " + std::to_string(threads));
         auto dcache = upload(std::vector<uint8_t>(cacheElems * elem, 0xff)), dq = poisoned(static_cast<size_t>(T) * nh * hd);
         const char* base = static_cast<const char*>(dqkv.get());
-        ASSERT_OK(launchSync(ks.get({KernelKind::kRopeKvWrite, kv, hd, 0}), dim3(T, nh + 2 * nkv),
-                             dim3(cuda::ropeKvThreads(hd)), 0, static_cast<const void*>(base), w,
+        ASSERT_OK(launchSync(ks.get({KernelKind::kRopeKvWrite, kv, hd, 0}), dim3(T, groups),
+                             dim3(threads), 0, static_cast<const void*>(base), w,
                              static_cast<const void*>(base + nh * hd * inElem), w,
                              static_cast<const void*>(base + (nh + nkv) * hd * inElem), w, dpos.as<const int32_t>(),
                              dslots.as<const int32_t>(), dcache.get(), bs, nh, nkv, rot,
@@ -455,6 +459,7 @@ TEST(GpuAttention, RopeKvWrite) {
         EXPECT_LT(relError(download<float>(dq, qRef.size()), qRef), kF32Tol) << "q, rot " << rot << " in16 " << in16;
         EXPECT_LT(relError(kGot, kRef), tol) << "k, rot " << rot << " in16 " << in16;
         EXPECT_LT(relError(vGot, vRef), tol) << "v, in16 " << in16;
+        }
       }
     }
   }

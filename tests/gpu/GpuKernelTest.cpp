@@ -330,20 +330,26 @@ TEST(GpuKernels, ActivationsGluAddMul) {
     for (int t = 0; t < T; ++t)
       for (int i = 0; i < I; ++i) ref[t * I + i] = unary[g].f(a[t * 2 * I + i]) * a[t * 2 * I + I + i];
     EXPECT_LT(relError(download<float>(out, T * I), ref), kF32Tol) << glus[g];
-    // 16-bit in and out (prefill: gate/up from cuBLASLt, the product into the down projection).
-    for (DType dt : {DType::kBF16, DType::kF16}) {
-      const int code = dt == DType::kBF16 ? kBf16Out : kF16Out;
-      const Stored gu = store(dt, a);
-      auto dgu = upload(gu.bytes), o16 = upload(std::vector<uint16_t>(T * I, 0xffff));
-      ASSERT_OK(launchSync(ks.get(glus[g]), dim3(2, 2), dim3(256), 0, dgu.get(), o16.get(), T, I, code, code));
-      std::vector<double> ref16(T * I);
-      for (int t = 0; t < T; ++t)
-        for (int i = 0; i < I; ++i)
-          ref16[t * I + i] = unary[g].f(gu.values[t * 2 * I + i]) * gu.values[t * 2 * I + I + i];
-      const auto bits = download<uint16_t>(o16, T * I);
-      std::vector<float> got(T * I);
-      for (int i = 0; i < T * I; ++i) got[i] = dt == DType::kBF16 ? bf16ToFloat(bits[i]) : f16ToFloat(bits[i]);
-      EXPECT_LT(relError(got, ref16), dt == DType::kBF16 ? 4e-3 : 1e-3) << glus[g] << " " << engine::dtypeName(dt);
+    // 16-bit in and out (prefill: gate/up from cuBLASLt, the product into the down projection);
+    // inner 333 takes the element path, 336 the 8-column vector path.
+    for (const int inner : {I, 336}) {
+      std::mt19937 rng16(40 + inner);
+      const std::vector<float> a16 = randomVector(rng16, static_cast<size_t>(T) * 2 * inner, -6.f, 6.f);
+      for (DType dt : {DType::kBF16, DType::kF16}) {
+        const int code = dt == DType::kBF16 ? kBf16Out : kF16Out;
+        const Stored gu = store(dt, a16);
+        auto dgu = upload(gu.bytes), o16 = upload(std::vector<uint16_t>(T * inner, 0xffff));
+        ASSERT_OK(launchSync(ks.get(glus[g]), dim3(2, 2), dim3(256), 0, dgu.get(), o16.get(), T, inner, code, code));
+        std::vector<double> ref16(T * inner);
+        for (int t = 0; t < T; ++t)
+          for (int i = 0; i < inner; ++i)
+            ref16[t * inner + i] = unary[g].f(gu.values[t * 2 * inner + i]) * gu.values[t * 2 * inner + inner + i];
+        const auto bits = download<uint16_t>(o16, T * inner);
+        std::vector<float> got(T * inner);
+        for (int i = 0; i < T * inner; ++i) got[i] = dt == DType::kBF16 ? bf16ToFloat(bits[i]) : f16ToFloat(bits[i]);
+        EXPECT_LT(relError(got, ref16), dt == DType::kBF16 ? 4e-3 : 1e-3)
+            << glus[g] << " " << engine::dtypeName(dt) << " inner " << inner;
+      }
     }
   }
   for (const char* op : {"llmc_add", "llmc_mul"}) {

@@ -86,6 +86,14 @@ namespace llmc {
 // qOut) when rot > 0. q/k/v rows are read with their own strides (in elements) so that both
 // llm.attention (three values) and llm.qkv_attention (one fused row) use this kernel; they are of
 // inType (ActType: 16-bit when the fused row comes straight from a prefill GEMM).
+//
+// Grid (T, G): block (t, g) serves heads [g * hpb, (g + 1) * hpb) of token t, hpb = ceil(heads / G)
+// over the nh q heads, then nkv k heads, then nkv v heads. A decode step (one token) launches a
+// block per head (G = heads) so the step spreads over the GPU; a prefill launches G = heads / 8:
+// a block per (token, head) made 200k blocks of 64 threads for a 2048-token Llama-2-7B prefill
+// (238 us per layer, 6x its memory time), each waiting out one load round trip. With 8 heads per
+// block the token's sin/cos table is computed once into shared memory and each thread issues all
+// its loads before its first store.
 template <typename KV, int HD>
 __device__ __forceinline__ void ropeKvWriteBody(
     const void* __restrict__ q, int qStride, const void* __restrict__ k, int kStride,
@@ -93,46 +101,84 @@ __device__ __forceinline__ void ropeKvWriteBody(
     const int* __restrict__ slots, KV* __restrict__ cache, int blockSize, int numHeads,
     int numKvHeads, int rot, const float* __restrict__ invFreq, int interleaved,
     float* __restrict__ qOut, int inType) {
+  constexpr int kHalf = HD / 2;
+  constexpr int P = 4;  // items per thread per round: all loaded before any is stored
+  __shared__ float sinT[kHalf], cosT[kHalf];
   const int t = blockIdx.x;
   const int pos = positions[t];
   const int slot = slots[t];
   const int block = slot / blockSize, off = slot % blockSize;
-  constexpr int kHalf = HD / 2;
   // [num_blocks, 2, nkv, bs, HD]: element (block, 0|1, j, off, d)
   const u64 kBase = ((u64)block * 2 * numKvHeads) * blockSize * HD + (u64)off * HD;
   const u64 vBase = kBase + (u64)numKvHeads * blockSize * HD;
   const u64 qRow = (u64)t * qStride, kRow = (u64)t * kStride, vRow = (u64)t * vStride;
+  for (int i = threadIdx.x; i < rot / 2; i += blockDim.x) {
+    float sn, cs;
+    sincosAngle((float)pos * invFreq[i], &sn, &cs);  // the f32 product, as HF computes the angle
+    sinT[i] = sn;
+    cosT[i] = cs;
+  }
+  __syncthreads();
 
-  // One block per (token, head): blockIdx.y < nh is a q head, then nkv k heads, then nkv v heads.
-  // A decode step has one token, so a single block per token (the first version) left every SM but
-  // one idle and serialised 64 heads x 64 pairs of loads and sin/cos on it (34 us per layer on an
-  // H100 for Llama-2-7B); a block per head spreads the step over the whole GPU (~2-3 us).
-  int h = blockIdx.y;
-  if (h < numHeads + numKvHeads) {
-    // q and k: one thread per pair. With rot == 0 every pair is a pass-through pair: q is copied
-    // to qOut and k to the cache unrotated.
-    const bool isQ = h < numHeads;
-    if (!isQ) h -= numHeads;
-    const void* src = isQ ? q : k;
-    const u64 row = (isQ ? qRow : kRow) + (u64)h * HD;
-    for (int i = threadIdx.x; i < kHalf; i += blockDim.x) {
+  const int heads = numHeads + 2 * numKvHeads;
+  const int hpb = (heads + gridDim.y - 1) / gridDim.y;
+  const int h0 = blockIdx.y * hpb;
+  const int h1 = min(h0 + hpb, heads);
+  // One item: a (q or k) pair, or two v elements; kHalf items per head.
+  const int items = max(h1 - h0, 0) * kHalf;
+  for (int base = 0; base < items; base += P * blockDim.x) {
+    float a[P], b[P];
+#pragma unroll
+    for (int p = 0; p < P; ++p) {
+      const int idx = base + p * blockDim.x + threadIdx.x;
+      if (idx >= items) continue;
+      const int h = h0 + idx / kHalf, i = idx % kHalf;
       int ia, ib;
-      pairIndex(i, rot, interleaved, &ia, &ib);
-      float a = loadAct(src, row + ia, inType), b = loadAct(src, row + ib, inType);
-      if (rot > 0 && i < rot / 2) ropePair(a, b, pos, invFreq[i]);
-      if (isQ) {
-        qOut[(u64)t * numHeads * HD + h * HD + ia] = a;
-        qOut[(u64)t * numHeads * HD + h * HD + ib] = b;
+      const void* src;
+      u64 row;
+      if (h < numHeads + numKvHeads) {
+        pairIndex(i, rot, interleaved, &ia, &ib);
+        const bool isQ = h < numHeads;
+        src = isQ ? q : k;
+        row = isQ ? qRow + (u64)h * HD : kRow + (u64)(h - numHeads) * HD;
       } else {
-        const u64 at = kBase + (u64)h * blockSize * HD;
-        cache[at + ia] = fromFloat<KV>(a);
-        cache[at + ib] = fromFloat<KV>(b);
+        ia = 2 * i;
+        ib = 2 * i + 1;
+        src = v;
+        row = vRow + (u64)(h - numHeads - numKvHeads) * HD;
+      }
+      a[p] = loadAct(src, row + ia, inType);
+      b[p] = loadAct(src, row + ib, inType);
+    }
+#pragma unroll
+    for (int p = 0; p < P; ++p) {
+      const int idx = base + p * blockDim.x + threadIdx.x;
+      if (idx >= items) continue;
+      const int h = h0 + idx / kHalf, i = idx % kHalf;
+      if (h < numHeads + numKvHeads) {
+        int ia, ib;
+        pairIndex(i, rot, interleaved, &ia, &ib);
+        float x = a[p], y = b[p];
+        if (i < rot / 2) {
+          const float cs = cosT[i], sn = sinT[i];
+          x = a[p] * cs - b[p] * sn;
+          y = b[p] * cs + a[p] * sn;
+        }
+        if (h < numHeads) {
+          float* dst = qOut + (u64)t * numHeads * HD + (u64)h * HD;
+          dst[ia] = x;
+          dst[ib] = y;
+        } else {
+          KV* dst = cache + kBase + (u64)(h - numHeads) * blockSize * HD;
+          dst[ia] = fromFloat<KV>(x);
+          dst[ib] = fromFloat<KV>(y);
+        }
+      } else {
+        KV* dst = cache + vBase + (u64)(h - numHeads - numKvHeads) * blockSize * HD;
+        dst[2 * i] = fromFloat<KV>(a[p]);
+        dst[2 * i + 1] = fromFloat<KV>(b[p]);
       }
     }
-  } else {
-    h -= numHeads + numKvHeads;
-    for (int d = threadIdx.x; d < HD; d += blockDim.x)
-      cache[vBase + (u64)h * blockSize * HD + d] = fromFloat<KV>(loadAct(v, vRow + (u64)h * HD + d, inType));
   }
 }
 
@@ -140,7 +186,7 @@ __device__ __forceinline__ void ropeKvWriteBody(
 
 // rot == 0 (llm.attention: rope was its own op): q is copied to qOut as is, k stored unrotated.
 // The attention kernels always read q from qOut, so the attention output may overlap q/k/v.
-// Launch: grid (T, nh + 2 nkv), block ropeKvThreads(hd) (any block size is correct).
+// Launch: grid (T, G) with G <= nh + 2 nkv (ropeKvGroups), any block size (ropeKvThreads).
 #define LLMC_DEFINE_ROPE_KV_WRITE(NAME, KV, HD)                                                    \
   extern "C" __global__ void __launch_bounds__(128) NAME(                                          \
       const void* __restrict__ q, int qStride, const void* __restrict__ k, int kStride,            \

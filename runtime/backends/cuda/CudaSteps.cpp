@@ -102,7 +102,8 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
   // Decode with the fused rope: the attention kernel rotates q/k and appends k/v itself.
   const bool ropeInKernel = fusesRope(shape, inType);
   if (!ropeInKernel) {
-    LLMC_RETURN_IF_ERROR(launch(p.ropeKv, dim3(shape.t, nh + 2 * nkv), dim3(ropeKvThreads(hd)), 0, "rope_kv_write", q, qStride,
+    LLMC_RETURN_IF_ERROR(launch(p.ropeKv, dim3(shape.t, ropeKvGroups(shape.t, nh + 2 * nkv)), dim3(ropeKvBlock(shape.t, hd)), 0,
+                                "rope_kv_write", q, qStride,
                                 k, kStride, v, vStride, meta + offPositions_, meta + offSlots_, cache, bs, nh, nkv, rot,
                                 p.invFreq, static_cast<int>(a.interleaved), qr, actTypeCode(inType)));
   }
@@ -271,7 +272,8 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
       break;
     case OpKind::kGlu: {
       const int inner = W / 2;
-      const dim3 grid(static_cast<unsigned>(std::min((inner + 255) / 256, 64)), static_cast<unsigned>(std::min(R, 65535)));
+      const int cols = inner / gluColumnsPerThread(inner, actTypeCode(inT[0]), actTypeCode(outT[0]));
+      const dim3 grid(static_cast<unsigned>(std::min((cols + 255) / 256, 64)), static_cast<unsigned>(std::min(R, 65535)));
       LLMC_RETURN_IF_ERROR(launch(p.kernel, grid, dim3(256), 0, "glu", static_cast<const void*>(in[0]),
                                   static_cast<void*>(out[0]), R, inner, actTypeCode(inT[0]), actTypeCode(outT[0])));
       break;

@@ -58,6 +58,16 @@ inline constexpr int kGemvThreads = 128;
 // rope_kv_write runs one block per (token, head) with a thread per rotary pair (hd / 2), at least a
 // warp and at most 128 threads; the kernel loops, so any size is correct.
 inline int ropeKvThreads(int headDim) { return headDim / 2 < 32 ? 32 : (headDim / 2 > 128 ? 128 : headDim / 2); }
+// Blocks per token (grid.y) of rope_kv_write for a step of `tokens` tokens over `heads` = nh + 2 nkv
+// heads, and the block size: a block per head for short steps (spread over the GPU), 8 heads per
+// 128-thread block for prefills (fewer, fuller blocks; rope_kv.cuh says why).
+inline int ropeKvGroups(int tokens, int heads) { return tokens >= 16 ? (heads + 7) / 8 : heads; }
+inline int ropeKvBlock(int tokens, int headDim) { return tokens >= 16 ? 128 : ropeKvThreads(headDim); }
+// Columns one thread of llmc_glu_* covers: 8 when gu and out share a 16-bit type and inner % 8 == 0
+// (gluVectorised in elementwise.cuh: 16-byte loads), else 1. Type codes: ActType (common.cuh).
+inline int gluColumnsPerThread(int inner, int guType, int outType) {
+  return guType == outType && guType != 0 && inner % 8 == 0 ? 8 : 1;
+}
 inline constexpr int kGemvRowsPerBlock = 4;
 
 enum class KernelKind {
