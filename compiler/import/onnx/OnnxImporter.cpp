@@ -392,7 +392,7 @@ StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> OnnxImporterImpl::run() {
 
   for (int i = 0; i < g.node_size(); ++i) {
     const onnx::NodeProto &n = g.node(i);
-    if (!isDataNode(n))
+    if (!isDataNode(n) || droppedNodes_.count(i))
       continue;  // symbol-only: emitted on demand, in canonical form when one fits
     bool done = true;
     for (const std::string &o : n.output())
@@ -400,6 +400,7 @@ StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> OnnxImporterImpl::run() {
     if (!done)
       LLMC_RETURN_IF_ERROR(emitNode(i));
   }
+  LLMC_RETURN_IF_ERROR(checkKvWindow(func));
   LLMC_ASSIGN_OR_RETURN(mlir::Value out, materialize(logitsName_, /*forData=*/true));
   b_.create<mlir::func::ReturnOp>(loc_, out);
   func.setFunctionType(b_.getFunctionType({idsType}, {out.getType()}));

@@ -70,7 +70,13 @@ class OnnxImporterImpl {
   static bool isPastName(const std::string &name);
   Status classifyPastInput(const onnx::ValueInfoProto &v);
   void bindPastProbe(const std::string &name, ProbeValue &pv) const;
-  Status checkKvCache();  // sets logitsName_
+  Status checkKvCache();  // sets logitsName_, kvKeep_, droppedNodes_
+  // The last k positions of the past axis (Slice with constant starts [-k], ends to the end,
+  // axes [2]): k, else 0.
+  int64_t tailSliceKeep(const onnx::NodeProto &n) const;
+  // Presents that keep only the last kvKeep_ positions are exact only under a sliding window of
+  // at most kvKeep_ + 1 (checked on the emitted masks).
+  Status checkKvWindow(mlir::Operation *func) const;
   Status probeAll();
   Status checkValueInfo() const;
   Status emitNode(int idx);
@@ -96,6 +102,8 @@ class OnnxImporterImpl {
     int64_t kvHeads = 0, headDim = 0;
   };
   std::map<std::string, PastInput> past_;  // KV-cache inputs, by name
+  int64_t kvKeep_ = 0;                     // > 0: the presents keep the last kvKeep_ positions
+  std::set<int> droppedNodes_;             // nodes that only compute dropped present outputs
   int32_t idsType_ = 0;
   std::map<std::string, ValueState> values_;
   std::vector<NodePlan> plan_;

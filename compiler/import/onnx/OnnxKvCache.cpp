@@ -8,12 +8,17 @@
 // no-cache graph the raising passes turn into llm.attention over the runtime's cache. This is
 // exact only when each present output is the concat of its past input and the keys/values the
 // attention reads (what the runtime's cache holds); anything else is refused with one line.
+// Sliding-window caches keep only the last k positions (a tail Slice of the past and of the
+// present): exact when the attention's window is at most k + 1, checked on the emitted masks.
 //
 //===----------------------------------------------------------------------===//
 #include "OnnxImporterImpl.h"
 
+#include "llmc/Dialect/LLM/IR/LLMOps.h"
+
 #include <algorithm>
 #include <cctype>
+#include <climits>
 
 namespace llmc::onnx_import {
 namespace {
@@ -78,6 +83,31 @@ Status OnnxImporterImpl::classifyPastInput(const onnx::ValueInfoProto &v) {
   return Status::Ok();
 }
 
+int64_t OnnxImporterImpl::tailSliceKeep(const onnx::NodeProto &n) const {
+  if (n.op_type() != "Slice")
+    return 0;
+  // Input k as integers, the same at every probe.
+  auto ints = [&](int k, std::vector<int64_t> &out) {
+    if (k >= n.input_size() || n.input(k).empty())
+      return false;
+    const ValueState &vs = values_.at(n.input(k));
+    for (const ProbeValue &p : vs.probes)
+      if (!p.hasData || !p.data.sameValues(vs.probes[0].data))
+        return false;
+    out = vs.probes[0].data.toInts();
+    return true;
+  };
+  std::vector<int64_t> s, e, ax, st{1};
+  if (!ints(1, s) || !ints(2, e) || !ints(3, ax) || (n.input_size() > 4 && !n.input(4).empty() &&
+                                                     !ints(4, st)))
+    return 0;
+  if (s.size() != 1 || e.size() != 1 || ax.size() != 1 || st.size() != 1)
+    return 0;
+  if ((ax[0] != 2 && ax[0] != -2) || st[0] != 1 || s[0] >= 0 || e[0] < INT32_MAX)
+    return 0;
+  return -s[0];
+}
+
 void OnnxImporterImpl::bindPastProbe(const std::string &name, ProbeValue &pv) const {
   const PastInput &p = past_.at(name);
   pv.dtype = p.dtype;
@@ -91,14 +121,15 @@ void OnnxImporterImpl::bindPastProbe(const std::string &name, ProbeValue &pv) co
 Status OnnxImporterImpl::checkKvCache() {
   const onnx::GraphProto &g = model_.graph();
   const std::string &file = model_.path();
-  std::set<std::string> consumed;
-  for (const onnx::NodeProto &n : g.node())
-    for (const std::string &in : n.input())
-      consumed.insert(in);
+  std::map<std::string, std::vector<int>> readers;
+  for (int i = 0; i < g.node_size(); ++i)
+    for (const std::string &in : g.node(i).input())
+      readers[in].push_back(i);
+  auto keepAtMost = [&](int64_t k) { kvKeep_ = kvKeep_ ? std::min(kvKeep_, k) : k; };
 
   // 1. A past input (or an alias: Identity or a one-input Concat of it, as TorchScript exports
-  //    have) is read only for its shape, as the first operand of a Concat along the past axis,
-  //    or as an Attention's past_key / past_value.
+  //    have, or its last k positions) is read only for its shape, as the first operand of a
+  //    Concat along the past axis, or as an Attention's past_key / past_value.
   std::map<std::string, std::string> root;  // past input or alias -> past input
   for (const auto &[name, p] : past_)
     root[name] = name;
@@ -106,6 +137,11 @@ Status OnnxImporterImpl::checkKvCache() {
     const std::string &op = n.op_type();
     if ((op == "Identity" || (op == "Concat" && n.input_size() == 1)) && root.count(n.input(0))) {
       root[n.output(0)] = root[n.input(0)];
+      continue;
+    }
+    if (const int64_t keep = tailSliceKeep(n); keep > 0 && root.count(n.input(0))) {
+      root[n.output(0)] = root[n.input(0)];
+      keepAtMost(keep);
       continue;
     }
     for (int k = 0; k < n.input_size(); ++k) {
@@ -132,14 +168,28 @@ Status OnnxImporterImpl::checkKvCache() {
     const ValueState &vs = values_.at(o.name());
     std::string pastIn;
     if (vs.producer >= 0) {
-      const onnx::NodeProto &n = g.node(vs.producer);
+      // A present that keeps the last k positions of the concat: the crop is dropped.
+      int crop = -1;
+      int64_t keep = 0;
+      if ((keep = tailSliceKeep(g.node(vs.producer))) > 0 && readers[o.name()].empty() &&
+          values_.at(g.node(vs.producer).input(0)).producer >= 0)
+        crop = vs.producer;
+      const onnx::NodeProto &n =
+          g.node(crop < 0 ? vs.producer : values_.at(g.node(crop).input(0)).producer);
       if (n.op_type() == "Concat" && n.input_size() == 2 && root.count(n.input(0))) {
         pastIn = root[n.input(0)];
-        if (!consumed.count(o.name()))
+        bool read = false;
+        for (int r : readers[n.output(0)])
+          read |= r != crop;
+        if (!read)
           return Unsupported(file + ": present output '" + o.name() + "' (Concat of '" + pastIn +
                              "' and '" + n.input(1) + "') is not read by the graph's attention, "
                              "so it is not what the runtime's KV cache holds");
-      } else if (n.op_type() == "Attention") {
+        if (crop >= 0) {
+          droppedNodes_.insert(crop);
+          keepAtMost(keep);
+        }
+      } else if (crop < 0 && n.op_type() == "Attention") {
         for (int k : {1, 2})
           if (n.output_size() > k && n.output(k) == o.name() && n.input_size() > k + 3 &&
               root.count(n.input(k + 3)))
@@ -169,6 +219,28 @@ Status OnnxImporterImpl::checkKvCache() {
                        "logits)");
   logitsName_ = others[0];
   return Status::Ok();
+}
+
+Status OnnxImporterImpl::checkKvWindow(mlir::Operation *func) const {
+  if (kvKeep_ == 0)
+    return Status::Ok();
+  std::string bad;
+  func->walk([&](llm::CausalMaskOp m) {
+    const int64_t w = m.getSlidingWindow();
+    if (bad.empty() && (w <= 0 || w > kvKeep_ + 1))
+      bad = w <= 0 ? "no sliding window (windows of 40 tokens or more are not detected yet)"
+                   : "a sliding window of " + std::to_string(w);
+  });
+  func->walk([&](llm::SdpaOp s) {
+    if (bad.empty() && !s.getMask())
+      bad = "no mask (is_causal)";
+  });
+  if (bad.empty())
+    return Status::Ok();
+  return Unsupported(model_.path() + ": the KV cache keeps only the last " +
+                     std::to_string(kvKeep_) + " positions, which is exact only under a sliding "
+                     "window of at most " + std::to_string(kvKeep_ + 1) +
+                     " tokens, but the graph's attention has " + bad);
 }
 
 }  // namespace llmc::onnx_import

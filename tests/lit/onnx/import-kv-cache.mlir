@@ -50,3 +50,23 @@
 // RUN: %python %S/Inputs/make_onnx_kv.py extra_output %t.extra.onnx
 // RUN: not llmc-import-onnx %t.extra.onnx 2>&1 | FileCheck %s --check-prefix=EXTRA
 // EXTRA: error: {{.*}}.extra.onnx: the graph has 2 outputs besides present.* KV-cache outputs; llmc expects one (the logits){{$}}
+
+// A sliding-window cache keeps the last 3 positions (tail Slices of the past and of the
+// presents, dropped): exact under the graph's window of 4, refused when it keeps fewer than
+// window - 1 positions or the attention has no window.
+// RUN: %python %S/Inputs/make_onnx_kv.py window %t.window.onnx
+// RUN: llmc-import-onnx %t.window.onnx | FileCheck %s --check-prefix=WINDOW
+// WINDOW-NOT: llm.slice
+// WINDOW: %[[K:.*]] = llm.transpose
+// WINDOW-NEXT: %[[V:.*]] = llm.unary "neg" %[[K]]
+// WINDOW-NEXT: %[[M:.*]] = llm.causal_mask {sliding_window = 4 : i64}
+// WINDOW-NEXT: %[[Y:.*]] = llm.sdpa %[[K]], %[[K]], %[[V]], %[[M]]
+// WINDOW-NEXT: return %[[Y]]
+
+// RUN: %python %S/Inputs/make_onnx_kv.py window_too_wide %t.wide.onnx
+// RUN: not llmc-import-onnx %t.wide.onnx 2>&1 | FileCheck %s --check-prefix=WIDE
+// WIDE: error: {{.*}}.wide.onnx: the KV cache keeps only the last 2 positions, which is exact only under a sliding window of at most 3 tokens, but the graph's attention has a sliding window of 4{{$}}
+
+// RUN: %python %S/Inputs/make_onnx_kv.py crop_no_mask %t.nomask.onnx
+// RUN: not llmc-import-onnx %t.nomask.onnx 2>&1 | FileCheck %s --check-prefix=NOMASK
+// NOMASK: error: {{.*}}.nomask.onnx: the KV cache keeps only the last 3 positions, which is exact only under a sliding window of at most 4 tokens, but the graph's attention has no mask (is_causal){{$}}
