@@ -55,7 +55,7 @@ struct CheckRaisedPass : llmc::impl::CheckRaisedBase<CheckRaisedPass> {
         return;
       std::string msg;
       llvm::raw_string_ostream os(msg);
-      os << "not raised to the per-token form (generic ops cannot run yet): ";
+      os << "not raised to the per-token form: ";
       bool first = true;
       for (auto &[name, e] : left) {
         os << (first ? "" : ", ") << name << " x" << e.first << " (first at " << e.second->getLoc()

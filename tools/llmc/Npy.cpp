@@ -16,7 +16,9 @@ struct Descr {
 };
 const Descr kDescrs[] = {{"<f4", GType::kF32}, {"<f2", GType::kF16}, {"<f8", GType::kF64}, {"|i1", GType::kI8},
                          {"<i2", GType::kI16}, {"<i4", GType::kI32}, {"<i8", GType::kI64}, {"|u1", GType::kU8},
-                         {"<u2", GType::kU16}, {"<u4", GType::kU32}, {"<u8", GType::kU64}, {"|b1", GType::kBool}};
+                         {"<u2", GType::kU16}, {"<u4", GType::kU32}, {"<u8", GType::kU64}, {"|b1", GType::kBool},
+                         // NumPy has no bfloat16: ml_dtypes' bfloat16 arrays are saved as 2-byte voids.
+                         {"<V2", GType::kBF16}};
 
 // The text after `'key':` in the header dict, or npos.
 size_t valueAt(const std::string& h, const std::string& key) {
@@ -62,7 +64,7 @@ StatusOr<HostTensor> readNpy(const std::string& path) {
       found = true;
     }
   }
-  if (!found) return bad("element type '" + descr + "' (llmc reads little-endian f2/f4/f8, i1-i8, u1-u8, b1)");
+  if (!found) return bad("element type '" + descr + "' (llmc reads little-endian f2/f4/f8, i1-i8, u1-u8, b1, V2 = bfloat16)");
   size_t fo = valueAt(h, "fortran_order");
   if (fo == std::string::npos) return bad("no fortran_order");
   if (h.compare(fo, 4, "True") == 0) return bad("Fortran order");

@@ -37,6 +37,9 @@ Status attentionEval(EvalCtx &c) {
     return c.unsupported("qk_matmul_output output");
   if (c.attr.f("softcap", 0.0f) != 0.0f)
     return c.unsupported("softcap");
+  // Opset 25's attention windows are not implemented: refused rather than ignored.
+  if (c.attr.i("left_window_size", -1) != -1 || c.attr.i("right_window_size", -1) != -1)
+    return c.unsupported("left_window_size/right_window_size");
   const ProbeValue &q = c.input(0), &k = c.input(1), &v = c.input(2);
   // present_key/value: the new K, V as heads [B, Hkv, S, D] (the past is empty).
   std::vector<int64_t> pk = k.shape, pv = v.shape;

@@ -246,7 +246,13 @@ StatusOr<mlir::Type> OnnxImporterImpl::elemType(int32_t dtype, const std::string
   case kOnnxDouble: return mlir::Float64Type::get(c);
   case kOnnxInt64: return mlir::IntegerType::get(c, 64);
   case kOnnxInt32: return mlir::IntegerType::get(c, 32);
-  case kOnnxInt8: case kOnnxUint8: return mlir::IntegerType::get(c, 8);
+  case kOnnxInt16: return mlir::IntegerType::get(c, 16);
+  case kOnnxInt8: return mlir::IntegerType::get(c, 8);
+  // Unsigned types keep their signedness: the graph runtime computes and stores with it.
+  case kOnnxUint8: return mlir::IntegerType::get(c, 8, mlir::IntegerType::Unsigned);
+  case kOnnxUint16: return mlir::IntegerType::get(c, 16, mlir::IntegerType::Unsigned);
+  case kOnnxUint32: return mlir::IntegerType::get(c, 32, mlir::IntegerType::Unsigned);
+  case kOnnxUint64: return mlir::IntegerType::get(c, 64, mlir::IntegerType::Unsigned);
   case kOnnxBool: return mlir::IntegerType::get(c, 1);
   default:
     return Unsupported(where + ": element type " + onnxTypeName(dtype) + " is not supported");

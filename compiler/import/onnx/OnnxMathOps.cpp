@@ -110,6 +110,29 @@ EmitFn unaryEmit(std::string fn) {
   };
 }
 
+// IsInf: detect_positive / detect_negative = 0 drop the infinities of that sign.
+Status isInfEval(EvalCtx &c) {
+  LLMC_RETURN_IF_ERROR(unaryEval("isinf")(c));
+  const bool pos = c.attr.i("detect_positive", 1) != 0, neg = c.attr.i("detect_negative", 1) != 0;
+  if (c.out[0].hasData)
+    for (int64_t j = 0; j < c.out[0].data.numel(); ++j)
+      if (c.input(0).data.at(j) > 0 ? !pos : !neg)
+        c.out[0].data.i[j] = 0;
+  return Status::Ok();
+}
+
+Status isInfEmit(EmitCtx &c) {
+  LLMC_ASSIGN_OR_RETURN(mlir::Value x, c.in(0));
+  mlir::Value y = emitUnary(c.b, c.loc, "isinf", x);
+  mlir::Value zero = emitScalar(c.b, c.loc, 0.0, typeOfValue(x).getElementType());
+  if (c.attr.i("detect_positive", 1) == 0)
+    y = emitBinary(c.b, c.loc, "and", y, emitBinary(c.b, c.loc, "lt", x, zero));
+  if (c.attr.i("detect_negative", 1) == 0)
+    y = emitBinary(c.b, c.loc, "and", y, emitBinary(c.b, c.loc, "gt", x, zero));
+  c.set(0, y);
+  return Status::Ok();
+}
+
 // --- Where, Cast, CastLike ------------------------------------------------------------------
 
 Status whereEval(EvalCtx &c) {
@@ -253,9 +276,10 @@ StatusOr<std::vector<int64_t>> reduceAxes(const NodeCtx &c, int64_t inputSince,
     axes = c.attr.ints("axes");
   } else if (c.present(1)) {
     LLMC_ASSIGN_OR_RETURN(axes, fromInput());
-  } else if (c.attr.i("noop_with_empty_axes", 0)) {
-    noop = true;
   }
+  // An empty axes input is a no-op too when noop_with_empty_axes is set.
+  if (c.since >= inputSince && axes.empty() && c.attr.i("noop_with_empty_axes", 0))
+    noop = true;
   for (int64_t &a : axes)
     if (!eval::normAxis(a, rank))
       return c.fail("reduction axis out of range");
@@ -410,7 +434,7 @@ void registerMathOps(OpRegistry &r) {
   add(r, "Sin", {7, 22}, 7, unaryEval("sin"), unaryEmit("sin"));
   add(r, "Not", {1}, 1, unaryEval("not"), unaryEmit("not"));
   add(r, "IsNaN", {9, 13, 20}, 9, unaryEval("isnan"), unaryEmit("isnan"));
-  add(r, "IsInf", {10, 20}, 10, unaryEval("isinf"), unaryEmit("isinf"));
+  add(r, "IsInf", {10, 20}, 10, isInfEval, isInfEmit);
   add(r, "Identity", {1, 13, 14, 16, 19, 21, 23, 24, 25}, 1, unaryEval("identity"),
       unaryEmit("identity"));
 

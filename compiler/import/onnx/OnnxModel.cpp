@@ -24,8 +24,10 @@ const char *onnxTypeName(int32_t t) {
   case kOnnxFloat16: return "float16";
   case kOnnxDouble: return "float64";
   case kOnnxBFloat16: return "bfloat16";
-  case 4: return "uint16";
-  case 5: return "int16";
+  case kOnnxUint16: return "uint16";
+  case kOnnxInt16: return "int16";
+  case kOnnxUint32: return "uint32";
+  case kOnnxUint64: return "uint64";
   case 8: return "string";
   default: return "an unsupported element type";
   }
@@ -33,9 +35,9 @@ const char *onnxTypeName(int32_t t) {
 
 size_t onnxTypeBytes(int32_t t) {
   switch (t) {
-  case kOnnxFloat: case kOnnxInt32: return 4;
-  case kOnnxInt64: case kOnnxDouble: return 8;
-  case kOnnxFloat16: case kOnnxBFloat16: return 2;
+  case kOnnxFloat: case kOnnxInt32: case kOnnxUint32: return 4;
+  case kOnnxInt64: case kOnnxDouble: case kOnnxUint64: return 8;
+  case kOnnxFloat16: case kOnnxBFloat16: case kOnnxInt16: case kOnnxUint16: return 2;
   case kOnnxUint8: case kOnnxInt8: case kOnnxBool: return 1;
   default: return 0;
   }
@@ -66,7 +68,8 @@ int64_t typedCount(const onnx::TensorProto &t) {
   case kOnnxDouble: return t.double_data_size();
   case kOnnxInt64: return t.int64_data_size();
   case kOnnxInt32: case kOnnxInt8: case kOnnxUint8: case kOnnxBool: case kOnnxFloat16:
-  case kOnnxBFloat16: case 4: case 5: return t.int32_data_size();
+  case kOnnxBFloat16: case kOnnxUint16: case kOnnxInt16: return t.int32_data_size();
+  case kOnnxUint32: case kOnnxUint64: return t.uint64_data_size();
   default: return 0;
   }
 }
@@ -253,6 +256,10 @@ int64_t packedI(const uint8_t *p, int32_t dt, int64_t j) {
   case kOnnxInt64: return loadLE<int64_t>(p + 8 * j);
   case kOnnxInt32: return loadLE<int32_t>(p + 4 * j);
   case kOnnxInt8: return static_cast<int8_t>(p[j]);
+  case kOnnxInt16: return loadLE<int16_t>(p + 2 * j);
+  case kOnnxUint16: return loadLE<uint16_t>(p + 2 * j);
+  case kOnnxUint32: return loadLE<uint32_t>(p + 4 * j);
+  case kOnnxUint64: return static_cast<int64_t>(loadLE<uint64_t>(p + 8 * j));  // its bit pattern
   default: return p[j];  // uint8, bool
   }
 }
@@ -285,7 +292,10 @@ StatusOr<eval::Tensor> readAny(const onnx::TensorProto &t, const uint8_t *bytes,
   }
   std::vector<int64_t> v(n);
   for (int64_t j = 0; j < n; ++j)
-    v[j] = bytes ? packedI(bytes, dt, j) : dt == kOnnxInt64 ? t.int64_data(j) : t.int32_data(j);
+    v[j] = bytes                                         ? packedI(bytes, dt, j)
+           : dt == kOnnxInt64                            ? t.int64_data(j)
+           : (dt == kOnnxUint32 || dt == kOnnxUint64)    ? static_cast<int64_t>(t.uint64_data(j))
+                                                         : t.int32_data(j);
   if (dt == kOnnxBool)
     for (int64_t &x : v)
       x = x != 0;

@@ -37,7 +37,8 @@ constexpr int64_t kMinSupportedOpset = 13;
 // ONNX TensorProto.DataType values used here.
 enum OnnxType : int32_t {
   kOnnxFloat = 1, kOnnxUint8 = 2, kOnnxInt8 = 3, kOnnxInt32 = 6, kOnnxInt64 = 7, kOnnxBool = 9,
-  kOnnxFloat16 = 10, kOnnxDouble = 11, kOnnxBFloat16 = 16,
+  kOnnxFloat16 = 10, kOnnxDouble = 11, kOnnxBFloat16 = 16, kOnnxUint16 = 4, kOnnxInt16 = 5,
+  kOnnxUint32 = 12, kOnnxUint64 = 13,
 };
 const char *onnxTypeName(int32_t t);
 // Bytes per element, 0 for types llmc does not read.

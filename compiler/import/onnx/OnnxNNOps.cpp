@@ -54,6 +54,20 @@ Status rmsNormEmit(EmitCtx &c) {
   return Status::Ok();
 }
 
+// LayerNormalization's optional outputs Mean and InvStdDev: x's shape with the normalised axes
+// kept as 1 (stash_type float32).
+Status layerNormEval(EvalCtx &c) {
+  const std::vector<int64_t> &shape = c.input(0).shape;
+  c.setShape(0, c.input(0).dtype, shape);
+  std::vector<int64_t> reduced = shape;
+  for (int64_t a : trailingAxes(c.attr.i("axis", -1), static_cast<int64_t>(shape.size())))
+    reduced[a] = 1;
+  for (size_t k = 1; k < c.out.size() && k < 3; ++k)
+    if (!c.node.output(k).empty())
+      c.setShape(k, kOnnxFloat, reduced);
+  return Status::Ok();
+}
+
 Status layerNormEmit(EmitCtx &c) {
   LLMC_ASSIGN_OR_RETURN(mlir::Value x, c.in(0));
   LLMC_ASSIGN_OR_RETURN(mlir::Value w, c.in(1));
@@ -66,8 +80,12 @@ Status layerNormEmit(EmitCtx &c) {
   mlir::Value d = emitBinary(c.b, c.loc, "sub", x, mean);
   mlir::Value var = emitReduce(c.b, c.loc, "mean", emitBinary(c.b, c.loc, "mul", d, d), axes);
   var = emitBinary(c.b, c.loc, "add", var, emitScalar(c.b, c.loc, c.attr.f("epsilon", 1e-5f), f32));
-  mlir::Value y = emitBinary(c.b, c.loc, "mul", d,
-                             emitUnary(c.b, c.loc, "reciprocal", emitUnary(c.b, c.loc, "sqrt", var)));
+  mlir::Value inv = emitUnary(c.b, c.loc, "reciprocal", emitUnary(c.b, c.loc, "sqrt", var));
+  mlir::Value y = emitBinary(c.b, c.loc, "mul", d, inv);
+  if (c.node.output_size() > 1 && !c.node.output(1).empty())
+    c.set(1, mean);
+  if (c.node.output_size() > 2 && !c.node.output(2).empty())
+    c.set(2, inv);
   y = emitBinary(c.b, c.loc, "mul", y, w);
   if (c.present(2)) {
     LLMC_ASSIGN_OR_RETURN(mlir::Value bias, c.in(2));
@@ -103,7 +121,7 @@ Status geluEmit(EmitCtx &c) {
 
 void registerNNOps(OpRegistry &r) {
   r.add(OpConverter{"", "RMSNormalization", {23}, 23, sameShapeEval, rmsNormEmit});
-  r.add(OpConverter{"", "LayerNormalization", {17}, 17, sameShapeEval, layerNormEmit});
+  r.add(OpConverter{"", "LayerNormalization", {17}, 17, layerNormEval, layerNormEmit});
   r.add(OpConverter{"", "Gelu", {20}, 20, sameShapeEval, geluEmit});
 }
 

@@ -14,7 +14,7 @@ func.func @forward(%x: tensor<?x8xf32>) -> tensor<1x8xf32> {
 // -----
 
 // Every generic op left is listed once with its count and where it first appears.
-// ERR: error: not raised to the per-token form (generic ops cannot run yet): llm.binary x2 (first at loc("mul_1")), llm.unary x1 (first at loc("sig"))
+// ERR: error: not raised to the per-token form: llm.binary x2 (first at loc("mul_1")), llm.unary x1 (first at loc("sig"))
 func.func @forward(%x: tensor<1x?x8xf32>) -> tensor<1x?x8xf32> {
   %s = llm.unary "sigmoid" %x : tensor<1x?x8xf32> -> tensor<1x?x8xf32> loc("sig")
   %y = llm.binary "mul" %x, %s : tensor<1x?x8xf32>, tensor<1x?x8xf32> -> tensor<1x?x8xf32> loc("mul_1")

@@ -55,7 +55,20 @@ Status reduceK(const std::string& fn, const GTensor& a, const std::vector<int64_
     else if (keepdims) shape.push_back(1);
   }
   const int64_t n = numelOf(kept);
-  const double init = fn == "prod" ? 1.0 : fn == "max" ? -INFINITY : fn == "min" ? INFINITY : 0.0;
+  // max / min of an empty set: the lowest / highest value of the type (ONNX).
+  double lo = -INFINITY, hi = INFINITY;
+  if (!gtypeIsFloat(type)) {
+    if (type == GType::kBool || type == GType::kI64 || type == GType::kU64) {
+      lo = type == GType::kBool ? 0.0 : -9.2e18;
+      hi = type == GType::kBool ? 1.0 : 9.2e18;
+    } else {
+      const int bits = static_cast<int>(gtypeBytes(type)) * 8;
+      const bool isUnsigned = type == GType::kU8 || type == GType::kU16 || type == GType::kU32;
+      lo = isUnsigned ? 0.0 : -std::ldexp(1.0, bits - 1);
+      hi = isUnsigned ? std::ldexp(1.0, bits) - 1 : std::ldexp(1.0, bits - 1) - 1;
+    }
+  }
+  const double init = fn == "prod" ? 1.0 : fn == "max" ? lo : fn == "min" ? hi : 0.0;
   std::vector<double> acc(n, init);
   std::vector<int64_t> cnt(n, 0);
   const std::vector<int64_t> kStr = stridesOf(kept);
@@ -173,9 +186,10 @@ Status sdpaK(const GTensor& q, const GTensor& k, const GTensor& v, const GTensor
           p[j] = s;
           m = std::max(m, s);
         }
+        double* o = r.f.data() + ((b * H + h) * S + i) * Dv;
+        if (m == -INFINITY) continue;  // a fully masked row gives zeros (ONNX Attention), not NaN
         double sum = 0;
         for (int64_t j = 0; j < S2; ++j) sum += (p[j] = std::exp(p[j] - m));
-        double* o = r.f.data() + ((b * H + h) * S + i) * Dv;
         for (int64_t j = 0; j < S2; ++j) {
           const double w = p[j] / sum;
           const int64_t vo = ((kb * Hk + kh) * S2 + j) * Dv;
