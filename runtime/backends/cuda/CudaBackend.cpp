@@ -58,7 +58,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_ATTN"); f && std::string(f) == "0") fusedAttn_ = false;
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_GLU"); f && std::string(f) == "0") fusedGlu_ = false;
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_NORM"); f && std::string(f) == "0") fusedNorm_ = false;
-  if (const char* f = std::getenv("LLMC_CUDA_GEMM_AUTOTUNE"); f && std::string(f) == "0") gemmAutotune_ = false;
+  if (const char* f = std::getenv("LLMC_CUDA_GEMM_AUTOTUNE"); f && *f) gemmAutotune_ = std::string(f) != "0";
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_ROPE"); f && std::string(f) == "0") fusedRope_ = false;
   // A/B knob for the flash-decoding split count (more splits: fewer serial key rounds per block).
   if (const char* b = std::getenv("LLMC_CUDA_DECODE_BLOCKS_PER_SM"); b && *b) {

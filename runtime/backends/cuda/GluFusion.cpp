@@ -27,6 +27,7 @@ void CudaBackend::planGluFusion(const nlohmann::json& program) {
   relocated_.assign(prog.values.size(), -1);
   fusedOutFloats_ = 0;
   gluPairs_ = 0;
+  gluRelocated_ = 0;
   if (!fusedGlu_) return;
   for (const GluFusion& f : findGluFusions(program)) {
     if (f.glu >= static_cast<int>(prepared_.size())) continue;
@@ -61,17 +62,14 @@ void CudaBackend::planGluFusion(const nlohmann::json& program) {
     ++gluPairs_;
     const bool overlapsX = vh.offset < vx.offset + vx.width && vx.offset < vh.offset + vh.width;
     if (overlapsX) {
+      ++gluRelocated_;
       relocated_[h] = fusedOutFloats_;
       fusedOutFloats_ += (vh.width * kMaxGemvRows + 63) / 64 * 64;  // 256-byte aligned regions
     }
   }
 }
 
-int CudaBackend::relocatedGluOutputs() const {
-  int n = 0;
-  for (int64_t r : relocated_) n += r >= 0;
-  return n;
-}
+int CudaBackend::relocatedGluOutputs() const { return gluRelocated_; }
 
 float* CudaBackend::valuePtr(int v, const StepShape& shape) const {
   const ValueInfo& vi = engine_->program().values[v];

@@ -17,8 +17,10 @@
 // own operands the first time a shape is seen (what TensorRT does at build time; llmc builds
 // without a GPU, so it happens at the first prefill of each shape, ~1 ms per candidate). The timed
 // runs write y, which the real run then overwrites. Different algorithms sum in different orders,
-// so two processes may choose differently and differ in the last bits: LLMC_CUDA_GEMM_AUTOTUNE=0
-// keeps the heuristic's choice (reproducible bits).
+// so two processes may choose differently and differ in the last bits. Off by default in the
+// backend (LLMC_CUDA_GEMM_AUTOTUNE=1 turns it on): on an H100 it changed the Llama-2-7B and
+// Llama-3-8B 2048-token prefill by less than the run-to-run noise (docs/perf.md); the bench's
+// GEMM-rate yardstick always uses it (the best rate the device gives).
 #pragma once
 
 #include <cublasLt.h>
