@@ -101,3 +101,43 @@ def test_graph_engine_kinds_are_not_interchangeable(tmp_path):
     proc = llmc("eval", engine, "--out", str(tmp_path / "out"), check=False)
     assert proc.returncode == 2 and "not an engine of named tensors" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def tensor_engine(tmp_path):
+    """An engine of named tensors: z = x * y + 1 (a graph that is not a token LM)."""
+    g = helper.make_graph(
+        [helper.make_node("Mul", ["x", "y"], ["p"]), helper.make_node("Add", ["p", "one"], ["z"])], "g",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [2, 3]),
+         helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [3])],
+        [helper.make_tensor_value_info("z", onnx.TensorProto.FLOAT, [2, 3])],
+        [helper.make_tensor("one", onnx.TensorProto.FLOAT, [], [1.0])])
+    path = str(tmp_path / "t.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)]), path)
+    engine = str(tmp_path / "t.engine")
+    llmc("build", path, "-o", engine, "--gpu-arch", "none")
+    return engine
+
+
+def test_eval_runs_named_tensors_and_refuses_bad_input(tmp_path):
+    engine = tensor_engine(tmp_path)
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    y = np.array([0.5, -1.0, 2.0], dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    llmc("eval", engine, "--input", f"x={tmp_path}/x.npy", "--input", f"y={tmp_path}/y.npy", "--out", tmp_path / "o")
+    np.testing.assert_array_equal(np.load(tmp_path / "o" / "z.npy"), x * y + 1)
+    (tmp_path / "bad.npy").write_bytes(b"not numpy at all")
+    np.save(tmp_path / "y64.npy", y.astype(np.float64))
+    cases = [
+        (["--input", f"w={tmp_path}/x.npy", "--input", f"y={tmp_path}/y.npy"], "has no such input"),
+        (["--input", f"x={tmp_path}/x.npy"], "input 'y' is not given"),
+        (["--input", f"x={tmp_path}/bad.npy", "--input", f"y={tmp_path}/y.npy"], "not a .npy file"),
+        (["--input", f"x={tmp_path}/x.npy", "--input", f"y={tmp_path}/y64.npy"], "the engine takes f32 [3]"),
+    ]
+    for k, (args, message) in enumerate(cases):
+        out = tmp_path / f"bad{k}"
+        proc = llmc("eval", engine, *args, "--out", out, check=False)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and not out.exists()
+    proc = llmc("run", engine, "--prompt-ids", "1,2", check=False)
+    assert proc.returncode == 2 and "llmc eval" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
