@@ -94,12 +94,8 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
   constexpr int kChunks = K / E;
   constexpr int kFull = kChunks / 32;  // chunks every lane reads
   constexpr int kRem = kChunks % 32;   // lanes [0, kRem) read one more
-  // Loads in flight per row: the same bytes per warp whatever R is. At M <= 2 (batch-1/2 decode:
-  // few accumulators) twice as many: a whole 4096-wide bf16 row per warp in one round trip, all
-  // of it requested before gridWait, so a block's life is one memory latency and the next GEMV's
-  // resident blocks fetch their full rows while the previous kernel drains (80 registers at M = 1,
-  // 125 for the GLU pair; no spills on sm_90).
-  constexpr int U = (M <= 2 ? 2 * kGemvUnroll : kGemvUnroll) / R;
+  // Loads in flight per row: the same bytes per warp whatever R is.
+  constexpr int U = kGemvUnroll / R;
   // The vector path needs 16-byte aligned weight rows (the engine stores every tensor 4096-aligned
   // and the backend keeps that, so K % E == 0 suffices) and x rows (the backend's arena layout
   // keeps every value 16-byte aligned, so K % 4 == 0 suffices; checked anyway).
