@@ -206,9 +206,8 @@ int run(int argc, char** argv) {
         const void* wp = w->as<uint8_t>() + uint64_t(next++ % copies) * bytes;
         const float* xp = x->as<const float>();
         const float* bias = nullptr;
-        const int parts = gemvParts(sh.n, sh.k, 2);  // what the backend launches
-        return launch(*k, dim3(gemvBlocks(sh.n, parts)), dim3(kGemvThreads), s, xp, wp, bias, y->as<float>(), sh.n, parts,
-                      GemvNormInArgs{}, GemvNormOutArgs{});
+        return launch(*k, dim3((sh.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock), dim3(kGemvThreads), s, xp, wp, bias,
+                      y->as<float>(), sh.n, GemvNormInArgs{}, GemvNormOutArgs{});
       });
       CHECK_OK(ms.status());
       const double gbs = bytes / (*ms * 1e-3) / 1e9;
@@ -242,9 +241,8 @@ int run(int argc, char** argv) {
           const void* wp = w->as<uint8_t>() + at;
           const float* bias = nullptr;
           at += uint64_t(sh.n) * sh.k * 2;
-          const int parts = gemvParts(sh.n, sh.k, 2);
-          return launch(k, dim3(gemvBlocks(sh.n, parts)), dim3(kGemvThreads), s, x->as<const float>(), wp, bias,
-                        y->as<float>(), sh.n, parts, GemvNormInArgs{}, GemvNormOutArgs{});
+          return launch(k, dim3((sh.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock), dim3(kGemvThreads), s,
+                        x->as<const float>(), wp, bias, y->as<float>(), sh.n, GemvNormInArgs{}, GemvNormOutArgs{});
         };
         for (int l = 0; l < layers; ++l)
           for (const Shape& sh : layer) LLMC_RETURN_IF_ERROR(one(sh));

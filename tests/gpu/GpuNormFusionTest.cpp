@@ -72,15 +72,11 @@ TEST_P(NormFoldTest, MatchesFloat64) {
 
   auto dx = upload(x), dwp = upload(wp.bytes), dbp = upload(bp), dr = upload(r), dnw = upload(normW);
   auto dwc = upload(wc.bytes), dbc = upload(bc);
-  // The producer as the backend launches it (split K where the shape calls for it), and at 2 parts.
-  const int maxBlocks = cuda::gemvBlocks(c.h, 4);
-  auto stats = poisoned(static_cast<size_t>(cuda::kMaxGemvRows) * (maxBlocks + 1));
+  const int blocks = (c.h + cuda::kGemvRowsPerBlock - 1) / cuda::kGemvRowsPerBlock;
+  auto stats = poisoned(static_cast<size_t>(cuda::kMaxGemvRows) * (blocks + 1));
   auto counter = upload(std::vector<unsigned>(1, 0u));
   std::vector<float> firstS, firstOut;
-  for (int run = 0; run < 3; ++run) {
-    // runs 0 and 1: the backend's split (the second must repeat the first's bits); run 2: 2 parts.
-    const int parts = run < 2 ? cuda::gemvParts(c.h, c.k, static_cast<int>(engine::dtypeBytes(c.dt))) : 2;
-    const int blocks = cuda::gemvBlocks(c.h, parts);
+  for (int run = 0; run < 2; ++run) {
     auto sOut = poisoned(static_cast<size_t>(c.m) * c.h);
     if (c.inPlace) ASSERT_EQ(cudaMemcpy(sOut.get(), r.data(), r.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
     auto xw = poisoned(static_cast<size_t>(c.m) * c.h);
@@ -93,7 +89,7 @@ TEST_P(NormFoldTest, MatchesFloat64) {
     no.partials = stats.as<float>() + cuda::kMaxGemvRows;
     no.counter = counter.as<unsigned>();
     ASSERT_OK(launchSync(ks.get({KernelKind::kGemv, c.dt, c.k, c.m}), dim3(blocks), dim3(128), 0, dx.as<const float>(),
-                         static_cast<const void*>(dwp.get()), dbp.as<const float>(), sOut.as<float>(), c.h, parts,
+                         static_cast<const void*>(dwp.get()), dbp.as<const float>(), sOut.as<float>(), c.h,
                          cuda::GemvNormInArgs{}, no));
     const std::vector<float> gotS = download<float>(sOut, s.size());
     EXPECT_LT(relError(gotS, s), kF32Tol) << "run " << run;
@@ -106,7 +102,7 @@ TEST_P(NormFoldTest, MatchesFloat64) {
     auto out = poisoned(static_cast<size_t>(c.m) * c.n);
     ASSERT_OK(launchSync(ks.get({KernelKind::kGemv, c.dt, c.h, c.m}), dim3((c.n + 3) / 4), dim3(128), 0,
                          xw.as<const float>(), static_cast<const void*>(dwc.get()), dbc.as<const float>(), out.as<float>(),
-                         c.n, 1, ni, cuda::GemvNormOutArgs{}));
+                         c.n, ni, cuda::GemvNormOutArgs{}));
     const std::vector<float> gotOut = download<float>(out, outRef.size());
     EXPECT_LT(relError(gotOut, outRef), kF32Tol) << "run " << run;
 
@@ -127,7 +123,7 @@ TEST_P(NormFoldTest, MatchesFloat64) {
     if (run == 0) {
       firstS = gotS;
       firstOut = gotOut;
-    } else if (run == 1) {
+    } else {
       EXPECT_EQ(gotS, firstS) << "a second launch must give the same bits";
       EXPECT_EQ(gotOut, firstOut) << "a second launch must give the same bits";
     }

@@ -86,12 +86,9 @@ __device__ __forceinline__ void gemvDot(const float* __restrict__ x, int k0, con
 // bit-identical to what the R = 1 kernel computes for it. Calls gridWait() / launchDependents()
 // (after issuing the first weight loads); returns false for an inactive warp (row past n), which
 // must then return without touching the shuffles below.
-// part / parts: the warp reads lane-rounds part, part + parts, ... of its rows (split K: `parts`
-// warps share a row; its remainder chunks go to part 0); the caller adds the parts' sums.
 template <typename W, int K, int M, int R>
 __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, const W* const (&wr)[R],
-                                               bool active, float (&acc)[R][M], int part = 0,
-                                               int parts = 1) {
+                                               bool active, float (&acc)[R][M]) {
   const int lane = threadIdx.x & 31;
   constexpr int E = Vec16<W>::kElems;
   constexpr int kChunks = K / E;
@@ -107,15 +104,13 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
   // The first weight chunks are requested before waiting for the previous kernel (programmatic
   // dependent launch): weights depend on no kernel, so the start of this GEMV's weight stream
   // overlaps the previous kernel's tail.
-  // Lane-rounds of this warp: j = part + parts * i for i < myFull.
-  const int myFull = part < kFull ? (kFull - part + parts - 1) / parts : 0;
   uint4 wv[R][U];
   if (vectorOk && active) {
 #pragma unroll
     for (int u = 0; u < U; ++u)
 #pragma unroll
       for (int r = 0; r < R; ++r)
-        if (u < myFull) wv[r][u] = loadStream16(wr[r] + ((part + parts * u) * 32 + lane) * E);
+        if (u < kFull) wv[r][u] = loadStream16(wr[r] + (u * 32 + lane) * E);
   }
   gridWait();
   launchDependents();
@@ -130,27 +125,27 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
     // Not unrolled: one body of kGemvUnroll loads already keeps enough bytes in flight, and a
     // fully unrolled K=11008 x M=8 body makes NVRTC take seconds per kernel (docs/cuda.md).
 #pragma unroll 1
-    for (int c0 = 0; c0 < myFull; c0 += U) {
+    for (int c0 = 0; c0 < kFull; c0 += U) {
       if (c0 > 0) {
 #pragma unroll
         for (int u = 0; u < U; ++u)
 #pragma unroll
           for (int r = 0; r < R; ++r)
-            if (c0 + u < myFull) wv[r][u] = loadStream16(wr[r] + ((part + parts * (c0 + u)) * 32 + lane) * E);
+            if (c0 + u < kFull) wv[r][u] = loadStream16(wr[r] + ((c0 + u) * 32 + lane) * E);
       }
 #pragma unroll
       for (int u = 0; u < U; ++u) {
-        if (c0 + u < myFull) {
+        if (c0 + u < kFull) {
 #pragma unroll
           for (int r = 0; r < R; ++r) {
             float wf[E];
             unpack16(wv[r][u], (const W*)nullptr, wf);
-            gemvDot<K, M, E>(x, ((part + parts * (c0 + u)) * 32 + lane) * E, wf, acc[r]);
+            gemvDot<K, M, E>(x, ((c0 + u) * 32 + lane) * E, wf, acc[r]);
           }
         }
       }
     }
-    if (kRem > 0 && lane < kRem && part == 0) {
+    if (kRem > 0 && lane < kRem) {
 #pragma unroll
       for (int r = 0; r < R; ++r) {
         float wf[E];
@@ -161,7 +156,7 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
   } else {
     // Odd K (tiny test models) or an unaligned x: element loads, still coalesced.
 #pragma unroll 1
-    for (int k = lane + 32 * part; k < K; k += 32 * parts) {
+    for (int k = lane; k < K; k += 32) {
 #pragma unroll
       for (int r = 0; r < R; ++r) {
         const float wf = toFloat(wr[r][k]);
@@ -221,43 +216,16 @@ __device__ __forceinline__ void gemvNormEpilogue(const float (&out)[M], bool liv
   if (threadIdx.x == 0) *no.counter = 0u;
 }
 
-// parts (1, 2 or 4, dividing kGemvWarps): warps per row. A block serves kGemvWarps / parts rows;
-// the parts' sums are added in part order through shared memory by the row's first warp. The
-// backend splits shapes whose grid would otherwise be about one wave (o_proj, down_proj at 7B):
-// there every warp streams its whole row in lockstep with all the others, and the kernel's ramp
-// and tail are a large share of it (gemvParts in KernelPlan.h).
 template <typename W, int K, int M>
 __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* __restrict__ w,
                                          const float* __restrict__ bias, float* __restrict__ y,
-                                         int n, int parts, const GemvNormIn& nin, const GemvNormOut& nout) {
-  const int warp = threadIdx.x >> 5;
+                                         int n, const GemvNormIn& nin, const GemvNormOut& nout) {
+  const int row = blockIdx.x * kGemvWarps + (threadIdx.x >> 5);
   const int lane = threadIdx.x & 31;
-  const int part = warp % parts;
-  const int row = blockIdx.x * (kGemvWarps / parts) + warp / parts;
   const bool active = row < n;
   const W* const wr[1] = {w + (u64)(active ? row : 0) * K};
   float acc[1][M];
-  bool live = gemvAccumulate<W, K, M, 1>(x, wr, active, acc, part, parts);
-  float sum[M];
-#pragma unroll
-  for (int m = 0; m < M; ++m) sum[m] = live ? warpSum(acc[0][m]) : 0.f;
-  if (parts > 1) {
-    // Every warp reaches this barrier (inactive ones too: their row is past n for all parts).
-    __shared__ float red[kGemvWarps][M];
-    if (lane == 0)
-#pragma unroll
-      for (int m = 0; m < M; ++m) red[warp][m] = sum[m];
-    __syncthreads();
-    if (part == 0 && live) {
-#pragma unroll
-      for (int m = 0; m < M; ++m) {
-        float t = red[warp][m];
-        for (int q = 1; q < parts; ++q) t += red[warp + q][m];
-        sum[m] = t;
-      }
-    }
-    live = live && part == 0;
-  }
+  const bool live = gemvAccumulate<W, K, M, 1>(x, wr, active, acc);
   // An inactive warp leaves as a whole (no shuffle below misses a lane), except into the
   // norm epilogue, whose barriers every warp must reach.
   if (!live && nout.residual == nullptr) return;
@@ -266,7 +234,7 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
   const float b = live && bias != nullptr ? bias[row] : 0.f;
   float out[M];
 #pragma unroll
-  for (int m = 0; m < M; ++m) out[m] = live ? sum[m] * inv[m] + b : 0.f;
+  for (int m = 0; m < M; ++m) out[m] = live ? warpSum(acc[0][m]) * inv[m] + b : 0.f;
   if (nout.residual != nullptr) {
     gemvNormEpilogue<M>(out, live, row, n, y, nout);
     return;
@@ -309,14 +277,12 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
 }  // namespace llmc
 
 // x: [M, K] f32; w: [N, K] W; bias: [N] f32 or null; y: [M, N] f32 (must not overlap x).
-// parts: warps per row (1, 2, 4); grid ceil(n * parts / 4). nin / nout: a folded RMSNorm before /
-// after (null ss / residual: none).
+// nin / nout: a folded RMSNorm before / after (null ss / residual: none).
 #define LLMC_DEFINE_GEMV(NAME, W, K, M)                                                         \
   extern "C" __global__ void __launch_bounds__(128)                                             \
       NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
-           float* __restrict__ y, int n, int parts, ::llmc::GemvNormIn nin,                     \
-           ::llmc::GemvNormOut nout) {                                                          \
-    ::llmc::gemvBody<W, K, M>(x, w, bias, y, n, parts, nin, nout);                              \
+           float* __restrict__ y, int n, ::llmc::GemvNormIn nin, ::llmc::GemvNormOut nout) {    \
+    ::llmc::gemvBody<W, K, M>(x, w, bias, y, n, nin, nout);                                     \
   }
 
 // x: [M, K] f32; w: [2 * inner, K] W (gate rows, then up rows); bias: [2 * inner] f32 or null;

@@ -60,10 +60,9 @@ Status CudaBackend::enqueueProgram(const StepShape& shape) {
 Status CudaBackend::enqueueLinear(const Prepared& p, const void* x, engine::DType xType, void* y, engine::DType yType,
                                   int rows, const GemvNormInArgs& nin) {
   if (rows <= kMaxGemvRows) {  // handoffType() keeps both f32 here
-    const int parts = gemvParts(p.n, p.k, static_cast<int>(engine::dtypeBytes(p.wdtype)));
-    return launch(p.gemv[rows], dim3(static_cast<unsigned>(gemvBlocks(p.n, parts))), dim3(kGemvThreads), 0, "gemv",
-                  static_cast<const float*>(x), p.w, p.biasF32, static_cast<float*>(y), p.n, parts, nin,
-                  GemvNormOutArgs{});
+    const dim3 grid(static_cast<unsigned>((p.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
+    return launch(p.gemv[rows], grid, dim3(kGemvThreads), 0, "gemv", static_cast<const float*>(x), p.w, p.biasF32,
+                  static_cast<float*>(y), p.n, nin, GemvNormOutArgs{});
   }
   const void* operand = x;
   if (p.wdtype != engine::DType::kF32 && xType == engine::DType::kF32) {
@@ -159,10 +158,9 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
   if (p.normOutSite >= 0 && rowsOf(step.in[0]) <= kMaxGemvRows) {
     const int R = rowsOf(step.in[0]);
     const NormSite& site = normSites_[p.normOutSite];
-    const int parts = gemvParts(p.n, p.k, static_cast<int>(engine::dtypeBytes(p.wdtype)));
-    return launch(p.gemv[R], dim3(static_cast<unsigned>(gemvBlocks(p.n, parts))), dim3(kGemvThreads), 0,
-                  "gemv_add_norm", static_cast<const float*>(ptr(step.in[0])), p.w, p.biasF32, ptr(site.sum), p.n,
-                  parts, normInArgs(p, R), normOutArgs(p, shape));
+    const dim3 grid(static_cast<unsigned>((p.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
+    return launch(p.gemv[R], grid, dim3(kGemvThreads), 0, "gemv_add_norm", static_cast<const float*>(ptr(step.in[0])),
+                  p.w, p.biasF32, ptr(site.sum), p.n, normInArgs(p, R), normOutArgs(p, shape));
   }
 
   std::vector<float*> in;

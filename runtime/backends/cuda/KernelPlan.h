@@ -69,17 +69,6 @@ inline int gluColumnsPerThread(int inner, int guType, int outType) {
   return guType == outType && guType != 0 && inner % 8 == 0 ? 8 : 1;
 }
 inline constexpr int kGemvRowsPerBlock = 4;
-// Warps per output row of a GEMV (split K, gemv.cuh gemvBody): 2 or 4 while the grid of one warp
-// per row would be under ~4 waves' worth of blocks (4096) and each warp keeps >= 4 KiB of the row;
-// else 1. Grid: ceil(n * parts / kGemvRowsPerBlock) blocks.
-inline int gemvParts(int n, int k, int elemBytes) {
-  int parts = 1;
-  const long long rowBytes = static_cast<long long>(k) * elemBytes;
-  while (parts < 4 && static_cast<long long>(n) * parts / kGemvRowsPerBlock < 4096 && rowBytes / (2 * parts) >= 4096)
-    parts *= 2;
-  return parts;
-}
-inline int gemvBlocks(int n, int parts) { return (n * parts + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock; }
 
 enum class KernelKind {
   kGemv,          // dtype = weight; a = K, b = M

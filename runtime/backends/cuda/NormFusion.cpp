@@ -83,8 +83,7 @@ Status CudaBackend::planNormFusion() {
     site.offset = ns.attrs.unitOffset ? 1.f : 0.f;
     site.eps = ns.attrs.eps;
     site.statsOffset = statsFloats;
-    // The producer's grid (its partials: one per block), split K included.
-    const int64_t blocks = gemvBlocks(pp.n, gemvParts(pp.n, pp.k, static_cast<int>(engine::dtypeBytes(pp.wdtype))));
+    const int64_t blocks = (h + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock;
     statsFloats += roundUp64(kMaxGemvRows + blocks * kMaxGemvRows);
     const bool exactAlias = prog.values[s].offset == prog.values[r].offset;
     if (overlaps(s, x) || (overlaps(s, r) && !exactAlias)) {
