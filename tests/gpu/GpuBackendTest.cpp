@@ -16,12 +16,11 @@
 #include <nlohmann/json.hpp>
 
 #include "CudaBackend.h"
+#include "GpuEngineUtil.h"
 #include "GpuTestUtil.h"
 #include "KernelLibrary.h"
 #include "TinyLlama.h"
-#include "llmc/codegen/cuda/KernelCompiler.h"
 #include "llmc/runtime/Engine.h"
-#include "llmc/runtime/EngineFileWriter.h"
 #include "llmc/runtime/Executor.h"
 #include "llmc/runtime/Generator.h"
 
@@ -29,35 +28,6 @@ namespace llmc::gputest {
 namespace {
 
 using nlohmann::json;
-
-std::string tempPath(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("llmc-gpu-" + std::to_string(::getpid()) + "-" + name)).string();
-}
-
-// Writes `model` as an engine with kernel sections for `archs` (and `programJson` instead of the
-// model's own program when given: the same steps with another memory plan).
-Status writeCudaEngine(const test::TinyLlama& model, const std::string& path, const std::vector<std::string>& archs,
-                       const std::string& programJson = "") {
-  const std::string programText = programJson.empty() ? model.programJson() : programJson;
-  const json program = json::parse(programText);
-  std::map<std::string, cuda::WeightDesc> descs;
-  for (const auto& [name, shape] : model.shapes) descs[name] = cuda::WeightDesc{model.cfg.dtype, shape};
-  auto lookup = [&](const std::string& n) -> const cuda::WeightDesc* {
-    auto it = descs.find(n);
-    return it == descs.end() ? nullptr : &it->second;
-  };
-  LLMC_ASSIGN_OR_RETURN(codegen::cuda::KernelRequest req, codegen::cuda::requestFromProgram(program, lookup, archs));
-  LLMC_ASSIGN_OR_RETURN(codegen::cuda::KernelBundle bundle, codegen::cuda::compileKernels(req));
-  EngineFileWriter w("llmc-gpu-test");
-  LLMC_RETURN_IF_ERROR(w.addSection(engine::kSectionMeta, model.metaJson()));
-  LLMC_RETURN_IF_ERROR(w.addSection(engine::kSectionProgram, programText));
-  std::map<std::string, uint64_t> offsets;
-  LLMC_RETURN_IF_ERROR(w.addSection(engine::kSectionWeights, model.weightsSection(&offsets)));
-  for (const auto& s : bundle.sections) LLMC_RETURN_IF_ERROR(w.addSection(s.name, s.bytes));
-  return w.write(path);
-}
-
-std::string deviceArch() { return "sm_" + std::to_string(deviceCc()); }
 
 struct Loaded {
   std::unique_ptr<Engine> engine;
@@ -148,11 +118,11 @@ TEST_P(BackendTest, MatchesFloat64Forward) {
   LLMC_REQUIRE_GPU();
   const Variant v = GetParam();
   const test::TinyLlama model = test::makeTinyLlama(v.cfg);
-  const std::string path = tempPath(std::string(v.name) + ".engine");
-  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+  const std::string path = tempEnginePath(std::string(v.name) + ".engine");
+  ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
   Loaded l = load(path, smallOptions());
   ASSERT_TRUE(l.backend);
-  EXPECT_EQ(static_cast<cuda::CudaBackend*>(l.backend.get())->kernelSection(), "kernels." + deviceArch());
+  EXPECT_EQ(static_cast<cuda::CudaBackend*>(l.backend.get())->kernelSection(), "kernels." + deviceArchName());
   // 16-bit caches with head_dim 64 / 128 prefill on the tensor cores.
   EXPECT_EQ(static_cast<cuda::CudaBackend*>(l.backend.get())->usesPrefillTc(),
             cuda::prefillTcSupported(v.cfg.dtype, v.cfg.headDim));
@@ -212,8 +182,8 @@ TEST(GpuBackend, GraphsMatchDirectLaunches) {
   test::TinyLlamaConfig c;
   c.fused = true;
   const test::TinyLlama model = test::makeTinyLlama(c);
-  const std::string path = tempPath("graphs.engine");
-  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+  const std::string path = tempEnginePath("graphs.engine");
+  ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
   Loaded withGraphs = load(path, smallOptions(), true), direct = load(path, smallOptions(), false);
   ASSERT_TRUE(withGraphs.backend && direct.backend);
   std::mt19937 rng(5);
@@ -243,8 +213,8 @@ TEST(GpuBackend, PdlMatchesPlainLaunches) {
   c.kvHeads = 2;
   c.inter = 344;
   const test::TinyLlama model = test::makeTinyLlama(c);
-  const std::string path = tempPath("pdl.engine");
-  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+  const std::string path = tempEnginePath("pdl.engine");
+  ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
   Loaded pdl = load(path, smallOptions(), true, true), plain = load(path, smallOptions(), true, false);
   ASSERT_TRUE(pdl.backend && plain.backend);
   std::printf("PDL %s on this device\n", static_cast<cuda::CudaBackend*>(pdl.backend.get())->pdlEnabled() ? "enabled" : "not available");
@@ -285,8 +255,8 @@ TEST(GpuBackend, LongChunkedPrefillOnTensorCores) {
     c.maxPos = 400;
     c.slidingWindow = window;
     const test::TinyLlama model = test::makeTinyLlama(c);
-    const std::string path = tempPath("long-prefill.engine");
-    ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+    const std::string path = tempEnginePath("long-prefill.engine");
+    ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
     BackendOptions o = smallOptions();
     o.kvBlocks = 128;
     Loaded tc = load(path, o);
@@ -325,8 +295,8 @@ TEST(GpuBackend, HandoffMatchesF32Activations) {
   LLMC_REQUIRE_GPU();
   for (const Variant& v : variants()) {
     const test::TinyLlama model = test::makeTinyLlama(v.cfg);
-    const std::string path = tempPath(std::string("handoff-") + v.name + ".engine");
-    ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+    const std::string path = tempEnginePath(std::string("handoff-") + v.name + ".engine");
+    ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
     auto e = Engine::load(path);
     ASSERT_TRUE(e.ok()) << e.status().message();
     std::unique_ptr<Backend> with, without;
@@ -429,9 +399,9 @@ std::unique_ptr<Backend> fusedBackend(const Engine& e, const Fusions& f) {
 void checkFusions(const Variant& v, bool apart) {
   SCOPED_TRACE(apart ? "GLU outputs apart" : "GLU outputs over the gate/up input");
   const test::TinyLlama model = test::makeTinyLlama(v.cfg);
-  const std::string path = tempPath(std::string("fusions-") + v.name + ".engine");
+  const std::string path = tempEnginePath(std::string("fusions-") + v.name + ".engine");
   const std::string program = apart ? gluApartProgram(model) : model.programJson();
-  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}, program));
+  ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}, program));
   auto e = Engine::load(path);
   ASSERT_TRUE(e.ok()) << e.status().message();
   std::unique_ptr<Backend> fused = fusedBackend(**e, Fusions{}), plain = fusedBackend(**e, Fusions{false, false, false, false});
@@ -516,8 +486,8 @@ TEST(GpuBackend, ForwardArgmaxMatchesLogits) {
   LLMC_REQUIRE_GPU();
   for (const Variant& v : variants()) {
     const test::TinyLlama model = test::makeTinyLlama(v.cfg);
-    const std::string path = tempPath(std::string("argmax-") + v.name + ".engine");
-    ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+    const std::string path = tempEnginePath(std::string("argmax-") + v.name + ".engine");
+    ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
     Loaded l = load(path, smallOptions());
     ASSERT_TRUE(l.backend);
     const int vocab = v.cfg.vocab;
@@ -562,8 +532,8 @@ TEST(GpuBackend, GeneratorDeviceArgmaxSameTokens) {
   LLMC_REQUIRE_GPU();
   const Variant v = variants().back();  // bf16
   const test::TinyLlama model = test::makeTinyLlama(v.cfg);
-  const std::string path = tempPath("gen-argmax.engine");
-  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+  const std::string path = tempEnginePath("gen-argmax.engine");
+  ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
   auto e = Engine::load(path);
   ASSERT_TRUE(e.ok()) << e.status().message();
   auto b = createCudaBackend();
@@ -600,8 +570,8 @@ TEST(GpuBackend, MeasureLimitsLeavesTheEngineAlone) {
   c.kvHeads = 2;
   c.inter = 344;
   const test::TinyLlama model = test::makeTinyLlama(c);
-  const std::string path = tempPath("limits.engine");
-  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+  const std::string path = tempEnginePath("limits.engine");
+  ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
   Loaded measured = load(path, smallOptions()), plain = load(path, smallOptions());
   ASSERT_TRUE(measured.backend && plain.backend);
   std::mt19937 rng(31);
@@ -638,8 +608,8 @@ TEST(GpuBackend, CopyBlockForksAPrefix) {
   LLMC_REQUIRE_GPU();
   test::TinyLlamaConfig c;
   const test::TinyLlama model = test::makeTinyLlama(c);
-  const std::string path = tempPath("fork.engine");
-  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+  const std::string path = tempEnginePath("fork.engine");
+  ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
   Loaded l = load(path, smallOptions());
   ASSERT_TRUE(l.backend);
   std::mt19937 rng(8);
@@ -664,8 +634,8 @@ TEST(GpuBackend, PtxOnlyEngine) {
   LLMC_REQUIRE_GPU();
   test::TinyLlamaConfig c;
   const test::TinyLlama model = test::makeTinyLlama(c);
-  const std::string path = tempPath("ptx.engine");
-  ASSERT_OK(writeCudaEngine(model, path, {"compute_" + std::to_string(std::min(deviceCc(), 90))}));
+  const std::string path = tempEnginePath("ptx.engine");
+  ASSERT_OK(writeTinyCudaEngine(model, path, {"compute_" + std::to_string(std::min(deviceCc(), 90))}));
   Loaded l = load(path, smallOptions());
   ASSERT_TRUE(l.backend);
   EXPECT_EQ(static_cast<cuda::CudaBackend*>(l.backend.get())->kernelSection(), "kernels.ptx");
@@ -684,7 +654,7 @@ TEST(GpuBackend, ClearErrors) {
   LLMC_REQUIRE_GPU();
   test::TinyLlamaConfig c;
   const test::TinyLlama model = test::makeTinyLlama(c);
-  const std::string path = tempPath("nokernels.engine");
+  const std::string path = tempEnginePath("nokernels.engine");
   ASSERT_OK(model.write(path));  // no kernel sections
   auto e = Engine::load(path);
   ASSERT_TRUE(e.ok()) << e.status().message();
@@ -696,7 +666,7 @@ TEST(GpuBackend, ClearErrors) {
   std::filesystem::remove(path);
 
   // Bad steps are refused, not run.
-  ASSERT_OK(writeCudaEngine(model, path, {deviceArch()}));
+  ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
   Loaded l = load(path, smallOptions());
   ASSERT_TRUE(l.backend);
   StepBatch batch;

@@ -16,8 +16,9 @@
 
 namespace llmc::gputest {
 
-Status writeTinyCudaEngine(const test::TinyLlama& model, const std::string& path, const std::vector<std::string>& archs) {
-  const std::string programText = model.programJson();
+Status writeTinyCudaEngine(const test::TinyLlama& model, const std::string& path, const std::vector<std::string>& archs,
+                           const std::string& programJson) {
+  const std::string programText = programJson.empty() ? model.programJson() : programJson;
   const nlohmann::json program = nlohmann::json::parse(programText);
   std::map<std::string, cuda::WeightDesc> descs;
   for (const auto& [name, shape] : model.shapes) descs[name] = cuda::WeightDesc{model.cfg.dtype, shape};

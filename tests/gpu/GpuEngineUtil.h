@@ -10,8 +10,11 @@
 
 namespace llmc::gputest {
 
-// Writes `model` to `path` with kernel sections for `archs` ("sm_90", "compute_90", ...).
-Status writeTinyCudaEngine(const test::TinyLlama& model, const std::string& path, const std::vector<std::string>& archs);
+// Writes `model` to `path` with kernel sections for `archs` ("sm_90", "compute_90", ...), and
+// `programJson` instead of the model's own program when given (the same steps with another
+// memory plan).
+Status writeTinyCudaEngine(const test::TinyLlama& model, const std::string& path, const std::vector<std::string>& archs,
+                           const std::string& programJson = "");
 // "sm_XY" of device 0.
 std::string deviceArchName();
 // A path in the temporary directory, unique to this process.
