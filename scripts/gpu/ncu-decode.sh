@@ -20,18 +20,4 @@ NCU=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
 LLMC_CUDA_GRAPHS=0 "$NCU" --clock-control none --cache-control none --metrics gpu__time_duration.sum --launch-skip ${SKIP:-1500} --launch-count ${COUNT:-600} \
   --csv "$G/bin/llmc" bench "$engine" --device cuda --no-verify --prompt-len 128 --gen 32 --warmup 0 \
   > "$OUT/ncu-$shape.csv" 2> "$OUT/ncu-$shape.err"
-python3 - "$OUT/ncu-$shape.csv" <<'PY'
-import csv, collections, sys
-rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
-hdr = rows[0]; rows = rows[1:]
-ki, vi, ui = hdr.index("Kernel Name"), hdr.index("Metric Value"), hdr.index("Metric Unit")
-tot = collections.defaultdict(float); cnt = collections.Counter()
-for r in rows:
-    v = float(r[vi].replace(",", ""))
-    v = v / 1000.0 if r[ui] in ("ns", "nsecond") else (v if r[ui] in ("us", "usecond") else v * 1000.0)
-    tot[r[ki][:70]] += v; cnt[r[ki][:70]] += 1
-all_us = sum(tot.values())
-print(f"{len(rows)} kernels profiled, {all_us/1000:.2f} ms device time")
-for k, v in sorted(tot.items(), key=lambda x: -x[1])[:25]:
-    print(f"{v/1000:8.3f} ms  {cnt[k]:5d}x  {v/cnt[k]:8.1f} us avg  {k}")
-PY
+python3 "$ROOT/scripts/gpu/ncu-summary.py" "$OUT/ncu-$shape.csv"

@@ -21,20 +21,4 @@ NCU=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
 "$NCU" --clock-control none --cache-control none --metrics gpu__time_duration.sum --csv \
   "$G/bin/llmc" bench "$engine" --device cuda --no-verify --prompt-len ${PROMPT:-2048} --gen 1 --warmup 0 \
   > "$OUT/ncu-prefill-$shape.csv" 2> "$OUT/ncu-prefill-$shape.err"
-python3 - "$OUT/ncu-prefill-$shape.csv" <<'PY'
-import csv, collections, sys
-rows = [r for r in csv.reader(open(sys.argv[1])) if len(r) > 10]
-hdr = rows[0]; rows = rows[1:]
-ki, vi, ui = hdr.index("Kernel Name"), hdr.index("Metric Value"), hdr.index("Metric Unit")
-start = max(i for i, r in enumerate(rows) if "embedding" in r[ki])
-rows = rows[start:]
-tot = collections.defaultdict(float); cnt = collections.Counter()
-for r in rows:
-    v = float(r[vi].replace(",", ""))
-    v = v / 1000.0 if r[ui] in ("ns", "nsecond") else (v if r[ui] in ("us", "usecond") else v * 1000.0)
-    tot[r[ki][:90]] += v; cnt[r[ki][:90]] += 1
-all_us = sum(tot.values())
-print(f"prefill: {len(rows)} kernels, {all_us/1000:.2f} ms device time")
-for k, v in sorted(tot.items(), key=lambda x: -x[1])[:25]:
-    print(f"{v/1000:8.3f} ms {100*v/all_us:5.1f}%  {cnt[k]:5d}x  {v/cnt[k]:8.1f} us avg  {k}")
-PY
+python3 "$ROOT/scripts/gpu/ncu-summary.py" "$OUT/ncu-prefill-$shape.csv" --from-last embedding --label "prefill: "
