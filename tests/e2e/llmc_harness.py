@@ -76,3 +76,25 @@ def hf_greedy(model_dir, prompt_ids, n):
             past = out.past_key_values
             logits = out.logits[0, -1]
     return out_ids, first_logits
+
+
+def hf_greedy_recompute(model_dir, prompt_ids, n, dtype=None):
+    """The transformers oracle without its KV cache: greedy ids with the whole sequence recomputed
+    each step (eager attention: models whose cached path differs, e.g. sliding windows, Gemma),
+    and the logits after the prompt as float64. dtype: torch dtype of the model (float32)."""
+    import torch
+    import transformers
+    model = transformers.AutoModelForCausalLM.from_pretrained(
+        model_dir, dtype=dtype or torch.float32, attn_implementation="eager")
+    model.eval()
+    ids = torch.tensor([prompt_ids])
+    out, first = [], None
+    with torch.no_grad():
+        for _ in range(n):
+            logits = model(ids).logits[0, -1]
+            if first is None:
+                first = logits.double().numpy()
+            nxt = int(torch.argmax(logits))
+            out.append(nxt)
+            ids = torch.cat([ids, torch.tensor([[nxt]])], dim=1)
+    return out, first

@@ -21,7 +21,7 @@ import pytest
 import torch
 import transformers
 
-from llmc_harness import llmc, run_json, workdir
+from llmc_harness import hf_greedy_recompute, llmc, run_json, workdir
 
 PROMPT = [5, 17, 42, 99, 3, 230, 64, 7, 150, 33, 12, 200]
 
@@ -50,23 +50,8 @@ def save(model, name, dtype=torch.float32):
     return d
 
 
-def oracle(folder, prompt, n, dtype=torch.float32):
-    """transformers' greedy continuation (full recompute each step, eager attention) and the
-    logits after the prompt, as float64."""
-    model = transformers.AutoModelForCausalLM.from_pretrained(folder, dtype=dtype,
-                                                              attn_implementation="eager")
-    model.eval()
-    ids = torch.tensor([prompt])
-    out, first = [], None
-    with torch.no_grad():
-        for _ in range(n):
-            logits = model(ids).logits[0, -1]
-            if first is None:
-                first = logits.double().numpy()
-            nxt = int(torch.argmax(logits))
-            out.append(nxt)
-            ids = torch.cat([ids, torch.tensor([[nxt]])], dim=1)
-    return out, first
+def oracle(folder, prompt, n, dtype=None):
+    return hf_greedy_recompute(folder, prompt, n, dtype)
 
 
 def build_and_run(folder, prompt, n, *build_flags, run_flags=()):

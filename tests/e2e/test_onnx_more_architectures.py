@@ -18,7 +18,7 @@ import sys
 import numpy as np
 import pytest
 
-from llmc_harness import TMP, build, llmc, run_json, workdir
+from llmc_harness import TMP, build, hf_greedy_recompute, llmc, run_json, workdir
 
 PROMPT = [1, 17, 42, 99, 5, 230, 64, 7, 150, 33, 12, 280]
 NEW = 24
@@ -93,24 +93,8 @@ def export(src, arch, opset):
     return out
 
 
-def oracle(folder, prompt, n):
-    """transformers' greedy continuation (full recompute, eager attention) and the prompt logits."""
-    import torch
-    import transformers
-    model = transformers.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32,
-                                                              attn_implementation="eager")
-    model.eval()
-    ids = torch.tensor([prompt])
-    out, first = [], None
-    with torch.no_grad():
-        for _ in range(n):
-            logits = model(ids).logits[0, -1]
-            if first is None:
-                first = logits.double().numpy()
-            nxt = int(torch.argmax(logits))
-            out.append(nxt)
-            ids = torch.cat([ids, torch.tensor([[nxt]])], dim=1)
-    return out, first
+def oracle(folder, prompt, n, dtype=None):
+    return hf_greedy_recompute(folder, prompt, n, dtype)
 
 
 def ort_last_logits(onnx_path, ids):
