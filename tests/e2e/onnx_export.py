@@ -14,6 +14,14 @@ import shutil
 import sys
 
 
+def copy_side_files(model_dir, onnx_path):
+    """The checkpoint's config/tokenizer files next to the .onnx, where llmc build reads them."""
+    for name in ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"):
+        src = os.path.join(model_dir, name)
+        if os.path.exists(src):
+            shutil.copy(src, os.path.join(os.path.dirname(os.path.abspath(onnx_path)), name))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -77,10 +85,7 @@ def main():
     else:
         os.replace(tmp, args.out)
     if not args.no_side_files:
-        for name in ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"):
-            src = os.path.join(args.model, name)
-            if os.path.exists(src):
-                shutil.copy(src, os.path.join(os.path.dirname(os.path.abspath(args.out)), name))
+        copy_side_files(args.model, args.out)
     print(args.out)
 
 

@@ -13,8 +13,10 @@ Used by test_onnx_kv_cache.py. Owner: onnx.
 """
 import argparse
 import os
-import shutil
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from onnx_export import copy_side_files  # noqa: E402
 
 
 def main():
@@ -84,10 +86,7 @@ def main():
                           input_names=names, output_names=["logits"] + present_names,
                           dynamic_shapes=(dyn[0], dyn[1], tuple(dyn[2:])))  # *rest is one element
     os.replace(tmp, args.out)
-    for name in ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"):
-        src = os.path.join(args.model, name)
-        if os.path.exists(src):
-            shutil.copy(src, os.path.join(os.path.dirname(os.path.abspath(args.out)), name))
+    copy_side_files(args.model, args.out)
     print(args.out)
 
 
