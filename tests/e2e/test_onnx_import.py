@@ -8,6 +8,7 @@ Owner: onnx.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -149,6 +150,7 @@ def test_verbose_build_prints_raising():
 def test_builds_are_deterministic_and_dump_every_pass():
     onnx_path = export(make_tiny("llama"), "llama", 18)
     d = workdir("onnx-det")
+    shutil.rmtree(os.path.join(d, "ir"), ignore_errors=True)  # a rerun's dump must not meet an older one's
     a = build(onnx_path, os.path.join(d, "a.engine"), "--gpu-arch", "none", "--dump-ir", os.path.join(d, "ir"))
     b = build(onnx_path, os.path.join(d, "b.engine"), "--gpu-arch", "none")
     assert open(a, "rb").read() == open(b, "rb").read()
