@@ -285,7 +285,13 @@ StatusOr<KernelBundle> compileKernelsForEngine(const nlohmann::json &program,
   if (!gpuArchs.empty()) {
     LLMC_ASSIGN_OR_RETURN(archs, parseGpuArchs(gpuArchs));
   }
-  LLMC_ASSIGN_OR_RETURN(KernelRequest req, requestFromProgram(program, lookup, archs));
+  KernelRequest req;
+  if (program.is_null()) {  // a graph engine (docs/graph-program.md): the generic ops' kernels
+    req.kernels = {llmc::cuda::KernelSpec{llmc::cuda::KernelKind::kGraphOps}};
+    req.archs = archs;
+  } else {
+    LLMC_ASSIGN_OR_RETURN(req, requestFromProgram(program, lookup, archs));
+  }
   req.cacheDir = cacheDir;
   return compileKernels(req);
 }

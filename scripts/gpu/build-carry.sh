@@ -21,6 +21,8 @@ TARGETS=(llmc_gpu_kernel_tests llmc_gpu_backend_tests llmc_cuda_codegen_test llm
 # llmc itself when it is part of this build (runtime-only or with the compiler).
 ALL_TARGETS=$(ninja -C "$BUILD" -t targets all 2>/dev/null || true)
 if grep -q '^llmc:' <<<"$ALL_TARGETS"; then TARGETS+=(llmc); fi
+# llmc-import-onnx --list-ops: the claimed ops of the GPU conformance run (tests/conformance).
+if grep -q '^llmc-import-onnx:' <<<"$ALL_TARGETS"; then TARGETS+=(llmc-import-onnx); fi
 ninja -C "$BUILD" -j"$JOBS" "${TARGETS[@]}"
 
 rm -rf "$STAGE/bin"

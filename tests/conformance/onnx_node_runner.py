@@ -10,6 +10,8 @@ values when the build says so; everything else runs in the llmc runtime.
 
     python onnx_node_runner.py --llmc build/bin/llmc --import-onnx build/bin/llmc-import-onnx --out DIR
 
+runs them on the CPU interpreter; `--device cuda --gpu-arch sm_90` builds the engines with the
+generic-op kernels for that GPU and runs them on the CUDA backend's graph runner instead. It
 prints one line per case and a summary, and writes DIR/results.json. Owner: graph.
 """
 import argparse
@@ -109,7 +111,7 @@ def fold_input(model, name, value):
     return m
 
 
-def run_case(c, llmc, out_dir):
+def run_case(c, llmc, out_dir, device="cpu", gpu_arch="none"):
     import onnx
     d = os.path.join(out_dir, c.name)
     os.makedirs(d, exist_ok=True)
@@ -141,7 +143,7 @@ def run_case(c, llmc, out_dir):
     for _ in range(len(names) + 1):
         path = os.path.join(d, "model.onnx")
         onnx.save(model, path)
-        b = subprocess.run([llmc, "build", path, "-o", engine, "--gpu-arch", "none"], capture_output=True, text=True)
+        b = subprocess.run([llmc, "build", path, "-o", engine, "--gpu-arch", gpu_arch], capture_output=True, text=True)
         if b.returncode == 0:
             break
         m = CONST_RE.search(b.stderr)
@@ -160,7 +162,7 @@ def run_case(c, llmc, out_dir):
         f = os.path.join(d, f"in{k}.npy")
         np.save(f, np.array(x, order="C"))  # ascontiguousarray would make a scalar 1-D
         args += ["--input", f"{name}={f}"]
-    e = subprocess.run([llmc, "eval", engine, "--out", os.path.join(d, "out"), "--threads", "1", *args],
+    e = subprocess.run([llmc, "eval", engine, "--out", os.path.join(d, "out"), "--threads", "1", "--device", device, *args],
                        capture_output=True, text=True)
     if e.returncode != 0:
         return "fail", "eval: " + e.stderr.strip()[:400]
@@ -185,12 +187,14 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
     ap.add_argument("--filter", default="")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--gpu-arch", default="none", help="--gpu-arch of the builds (cuda: the device's sm_XY)")
     args = ap.parse_args()
     ops = claimed_ops(args.import_onnx)
     cases = [c for c in collect_cases(ops) if args.filter in c.name]
     results = {}
     with cf.ThreadPoolExecutor(args.jobs) as pool:
-        futs = {pool.submit(run_case, c, args.llmc, args.out): c for c in cases}
+        futs = {pool.submit(run_case, c, args.llmc, args.out, args.device, args.gpu_arch): c for c in cases}
         for f in cf.as_completed(futs):
             c = futs[f]
             try:
@@ -206,7 +210,7 @@ def main():
     count = {k: sum(r["status"] == k for r in results.values()) for k in ("pass", "fail", "excluded", "out_of_scope")}
     in_scope = count["pass"] + count["fail"] + count["excluded"]
     print(f"{count['pass']}/{in_scope} node tests passed, {count['excluded']} excluded, {count['fail']} failed "
-          f"({len(ops)} claimed ops; {count['out_of_scope']} tests at opsets llmc does not claim not run)")
+          f"on {args.device} ({len(ops)} claimed ops; {count['out_of_scope']} tests at opsets llmc does not claim not run)")
 
 
 if __name__ == "__main__":

@@ -28,9 +28,7 @@ StatusOr<RunContext> loadForRun(const std::string& enginePath, const SetupFlags&
   fileOptions.verifyWeights = !setup.noVerify;
   LLMC_ASSIGN_OR_RETURN(ctx.engine, Engine::load(enginePath, fileOptions));
   LLMC_ASSIGN_OR_RETURN(ctx.tokenizer, engineTokenizer(*ctx.engine));
-  // Graph programs (generic ops) run on the CPU backend only: `auto` picks it for them.
-  const bool graph = ctx.engine->graph() != nullptr;
-  LLMC_ASSIGN_OR_RETURN(auto backend, createBackend(graph && setup.device == "auto" ? "cpu" : setup.device));
+  LLMC_ASSIGN_OR_RETURN(auto backend, createBackend(setup.device));
   BackendOptions options;
   options.threads = static_cast<int>(setup.threads);
   options.maxBatchTokens = static_cast<int>(setup.maxBatchTokens);

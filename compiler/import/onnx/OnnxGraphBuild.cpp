@@ -9,6 +9,7 @@
 
 #include "llmc/Codegen/EngineWriter.h"
 #include "llmc/Codegen/GraphEmitter.h"
+#include "llmc/Compiler/GpuKernels.h"
 #include "llmc/Compiler/Support/Paths.h"
 #include "llmc/Dialect/LLM/IR/LLMOps.h"
 
@@ -122,8 +123,8 @@ Status buildOnnxGraphEngine(const BuildOptions &opt, OnnxImport &imp, mlir::Modu
     LLMC_ASSIGN_OR_RETURN(contents.tokenizerConfigJson, readOptionalFile(dir + "/tokenizer_config.json"));
     // Always said, not only with -v: the engine works, but slower than a raised one.
     std::cerr << "llmc build: " << path << ": raised " << r.dump() << "; not raised " << left.dump()
-              << ": the engine runs the whole graph as generic ops on the CPU (no KV cache: every "
-                 "token recomputes the sequence)\n";
+              << ": the engine runs the whole graph as generic ops (no KV cache: every token "
+                 "recomputes the sequence)\n";
   }
   contents.build["producer"] = "llmc 0.1.0";
   contents.build["source"] = baseName(path);
@@ -131,10 +132,18 @@ Status buildOnnxGraphEngine(const BuildOptions &opt, OnnxImport &imp, mlir::Modu
   contents.build["onnx"] = {{"opset", imp.opset}, {"nodes", imp.numNodes}, {"producer", imp.producer}};
   contents.build["flags"]["dtype"] = opt.dtype;
   contents.build["flags"]["gpu_archs"] = splitList(opt.gpuArchs);
-  report["kernels"] = json::array();  // the CUDA backend does not run graph programs
-  contents.program = json();
+  contents.program = json();  // null: the kernels are the generic ops' (graph_ops.cuh)
   contents.extraSections.emplace_back(engine::kSectionGraph, emitted.graph.dump());
   contents.weights = &emitted.weights;
+  auto log = [&](const std::string &line) {
+    if (!opt.verbose)
+      return;
+    if (opt.log)
+      opt.log(line);
+    else
+      std::cerr << "llmc build: " << line << "\n";
+  };
+  LLMC_RETURN_IF_ERROR(addGpuKernels(opt, contents, log));
   LLMC_ASSIGN_OR_RETURN(codegen::WrittenEngine written,
                         codegen::writeEngine(opt.outputPath, contents, *imp.weights));
   if (summary) {

@@ -2,6 +2,8 @@
 // program or its decode graph, logits download), copyBlock. The per-op launches are in CudaSteps.cpp.
 #include "CudaBackend.h"
 
+#include "graph/CudaGraphBackend.h"
+
 #include "DeviceLimits.h"
 
 #include <algorithm>
@@ -44,7 +46,11 @@ CudaBackend::~CudaBackend() {
 }
 
 Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options) {
-  if (engine_) return Internal("cuda backend: prepare called twice");
+  if (engine_ || graph_) return Internal("cuda backend: prepare called twice");
+  if (engine.graph()) {  // generic ops: graph_ops.cuh through the graph runner
+    graph_ = std::make_unique<graph::CudaGraphBackend>(device_);
+    return graph_->prepare(engine, options);
+  }
   if (options.maxBatchTokens <= 0 || options.maxSequences <= 0 || options.kvBlockSize <= 0 || options.kvBlocks < 0 ||
       !(options.memoryFraction > 0.0 && options.memoryFraction <= 1.0)) {
     return InvalidArgument("cuda backend: maxBatchTokens, maxSequences and kvBlockSize must be positive and "
@@ -388,6 +394,7 @@ Status CudaBackend::allocateKvCache() {
 }
 
 Status CudaBackend::copyBlock(int32_t src, int32_t dst) {
+  if (graph_) return graph_->copyBlock(src, dst);
   if (!engine_) return Internal("cuda backend: copyBlock before prepare");
   if (src < 0 || src >= kvBlocks_ || dst < 0 || dst >= kvBlocks_) {
     return InvalidArgument("cuda backend: copyBlock(" + std::to_string(src) + ", " + std::to_string(dst) +
@@ -405,6 +412,7 @@ Status CudaBackend::copyBlock(int32_t src, int32_t dst) {
 }
 
 StatusOr<DeviceLimits> CudaBackend::measureLimits() {
+  if (graph_) return Unsupported("cuda backend: a graph engine (generic ops) carries no measurement kernels");
   if (!engine_) return Internal("cuda backend: measureLimits before prepare");
   LLMC_CUDA_CHECK(cudaSetDevice(device_));
   MeasureKernels k;
@@ -552,6 +560,7 @@ Status CudaBackend::enqueueProgramAndTail(const StepShape& shape, Tail tail) {
 }
 
 Status CudaBackend::forward(const StepBatch& batch, std::vector<float>* logits) {
+  if (graph_) return graph_->forward(batch, logits);
   StepShape shape;
   LLMC_RETURN_IF_ERROR(runStep(batch, Tail::kLogits, &shape));
   const Program& prog = engine_->program();
@@ -565,6 +574,7 @@ Status CudaBackend::forward(const StepBatch& batch, std::vector<float>* logits) 
 }
 
 Status CudaBackend::forwardArgmax(const StepBatch& batch, std::vector<int32_t>* tokens) {
+  if (graph_) return graph_->forwardArgmax(batch, tokens);
   if (argmaxRows_ == nullptr) return Backend::forwardArgmax(batch, tokens);
   StepShape shape;
   LLMC_RETURN_IF_ERROR(runStep(batch, Tail::kArgmax, &shape));

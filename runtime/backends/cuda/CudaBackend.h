@@ -45,7 +45,9 @@ class CudaBackend : public Backend {
   ~CudaBackend() override;
   std::string name() const override { return "cuda"; }
   Status prepare(const Engine& engine, const BackendOptions& options) override;
-  int64_t kvBlockCount() const override { return kvBlocks_; }
+  int64_t kvBlockCount() const override { return graph_ ? graph_->kvBlockCount() : kvBlocks_; }
+  // A graph engine (generic ops) runs on the graph runner (graph/CudaGraphBackend.h).
+  bool runsGraphPrograms() const override { return true; }
   Status forward(const StepBatch& batch, std::vector<float>* logits) override;
   // The argmax of each sequence's logits row is taken on the device (llmc_argmax_rows, part of the
   // decode graph); one int per sequence comes back. Engines built without that kernel fall back to
@@ -272,6 +274,7 @@ class CudaBackend : public Backend {
   // Decode attention blocks per SM the split count aims at (LLMC_CUDA_DECODE_BLOCKS_PER_SM, 1..16).
   int decodeBlocksPerSm_ = 2;
   std::vector<engine::DType> handoff_;  // per value: its 16-bit prefill type, or f32 (never narrowed)
+  std::unique_ptr<Backend> graph_;  // set when the engine holds a graph program; it does the work
   bool pdl_ = false;  // programmatic dependent launch (sm_90+; LLMC_CUDA_PDL=0 disables)
   bool pdlAllowed_ = true;
   // Decode graphs and the eager runs before each capture, by (batch size, tail).

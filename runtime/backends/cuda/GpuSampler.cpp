@@ -95,6 +95,7 @@ Status CudaBackend::enqueueSampleTail(const float* logits, const int32_t* rowIds
 
 Status CudaBackend::forwardSample(const StepBatch& batch, const SamplingParams& params, const std::vector<SampleRow>& rows,
                                   std::vector<int32_t>* tokens) {
+  if (graph_) return graph_->forwardSample(batch, params, rows, tokens);
   LLMC_RETURN_IF_ERROR(Sampler::validate(params));
   if (rows.size() != batch.sequences.size()) return InvalidArgument("forwardSample: one SampleRow per sequence");
   if (!sampler_.fits(params, rows)) return Backend::forwardSample(batch, params, rows, tokens);

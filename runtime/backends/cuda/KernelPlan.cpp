@@ -43,6 +43,7 @@ std::string kernelName(const KernelSpec& s) {
       const char* act = gluActName(s.c);
       return std::string("llmc_gemv_glu_") + (act ? act : "unknown") + "_" + dt + "_k" + a + "_m" + b;
     }
+    case KernelKind::kGraphOps: return "llmc_g_map";
   }
   return "llmc_unknown";
 }
@@ -66,6 +67,14 @@ const std::vector<std::string>& fixedKernelNames() {
   return names;
 }
 
+const std::vector<std::string>& graphKernelNames() {
+  static const std::vector<std::string> names = {
+      "llmc_g_causal_mask", "llmc_g_cumsum", "llmc_g_from_bytes", "llmc_g_gather", "llmc_g_gather_nd",
+      "llmc_g_map",         "llmc_g_matmul", "llmc_g_range",      "llmc_g_reduce", "llmc_g_sdpa",
+      "llmc_g_softmax",     "llmc_g_trilu"};
+  return names;
+}
+
 int decodeGroup(int numHeads, int numKvHeads) {
   if (numKvHeads <= 0 || numHeads % numKvHeads != 0) return 1;
   const int gs = numHeads / numKvHeads;
@@ -77,7 +86,10 @@ int decodeGroup(int numHeads, int numKvHeads) {
 std::vector<std::string> KernelPlan::names() const {
   std::vector<std::string> out;
   out.reserve(kernels.size() + fixedKernelNames().size());
-  for (const KernelSpec& s : kernels) out.push_back(kernelName(s));
+  for (const KernelSpec& s : kernels) {
+    if (s.kind == KernelKind::kGraphOps) out.insert(out.end(), graphKernelNames().begin(), graphKernelNames().end());
+    else out.push_back(kernelName(s));
+  }
   for (const std::string& n : fixedKernelNames()) out.push_back(n);
   return out;
 }

@@ -80,6 +80,7 @@ enum class KernelKind {
   kAttnPrefill,   // dtype = KV cache; a = head_dim
   kAttnPrefillTc, // dtype = KV cache (f16 / bf16); a = head_dim (64 / 128): tensor-core prefill
   kGemvGlu,       // dtype = weight; a = K, b = M, c = GLU activation (GluAct): gate/up GEMV + GLU
+  kGraphOps,      // no parameters: the generic ops of a graph program (graph_ops.cuh, graphKernelNames())
 };
 
 // The activation of a GLU-fused GEMV (KernelSpec::c); the order of llmc::GluActivation.
@@ -97,7 +98,7 @@ struct KernelSpec {
   bool operator==(const KernelSpec& o) const;
 };
 
-// The extern "C" symbol of a specialisation: "llmc_gemv_bf16_k4096_m1", "llmc_rms_norm_f32_h64",
+// The extern "C" symbol of a specialisation (kGraphOps, a set of kernels: graphKernelNames()): "llmc_gemv_bf16_k4096_m1", "llmc_rms_norm_f32_h64",
 // "llmc_rope_kv_write_bf16_d128", "llmc_attn_decode_bf16_d128_g4", "llmc_attn_prefill_f32_d8",
 // "llmc_gemv_glu_silu_bf16_k4096_m1".
 std::string kernelName(const KernelSpec& spec);
@@ -105,6 +106,9 @@ std::string kernelName(const KernelSpec& spec);
 // Kernels with no per-model constant; every engine carries them (elementwise.cuh, rope_kv.cuh,
 // attention_decode.cuh, measure.cuh): "llmc_embedding_bf16", "llmc_silu", "llmc_read_sum", ...
 const std::vector<std::string>& fixedKernelNames();
+// The kernels of graph_ops.cuh (KernelKind::kGraphOps): what an engine holding a graph program
+// (generic ops, docs/graph-program.md) carries for the CUDA backend's graph runner.
+const std::vector<std::string>& graphKernelNames();
 // Per-dtype names of the fixed kernels.
 std::string embeddingKernelName(engine::DType weight);
 std::string positionEmbeddingKernelName(engine::DType weight);

@@ -7,10 +7,41 @@
 #include <thread>
 
 #include "GraphInterpreter.h"
+#ifdef LLMC_HAVE_CUDA_BACKEND
+#include "../../cuda/graph/CudaGraphBackend.h"
+#endif
 
 namespace llmc {
 
-StatusOr<std::vector<HostTensor>> evalGraph(const Engine& engine, const std::vector<HostTensor>& inputs, int threads) {
+namespace {
+
+// Runs the program on `device` ("cpu", "cuda", "auto").
+StatusOr<std::vector<cpu::graph::GTensor>> runOn(const Engine& engine, std::vector<cpu::graph::GTensor> ins,
+                                                 int threads, const std::string& device) {
+  if (device != "cpu" && device != "cuda" && device != "auto")
+    return InvalidArgument("--device: '" + device + "' is not one of cpu, cuda, auto");
+  // `auto` takes the GPU only for an engine that carries kernels (not one built with --gpu-arch none).
+  bool hasKernels = false;
+  for (const SectionView& sv : engine.file().sections()) hasKernels = hasKernels || sv.name.rfind("kernels.", 0) == 0;
+  if (device == "cuda" || (device == "auto" && hasKernels)) {
+#ifdef LLMC_HAVE_CUDA_BACKEND
+    auto outs = cuda::graph::runGraphOnCuda(engine, ins);
+    if (outs.ok() || device == "cuda" || outs.status().code() != StatusCode::kUnavailable) return outs;
+#else
+    if (device == "cuda") return Unavailable("backend 'cuda': this llmc was built without the CUDA backend");
+#endif
+  }
+  openblas_set_num_threads(threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency()));
+  cpu::graph::GraphInterpreter interp(engine);
+  std::vector<cpu::graph::GTensor> outs;
+  LLMC_RETURN_IF_ERROR(interp.run(std::move(ins), 0, &outs));
+  return outs;
+}
+
+}  // namespace
+
+StatusOr<std::vector<HostTensor>> evalGraph(const Engine& engine, const std::vector<HostTensor>& inputs, int threads,
+                                            const std::string& device) {
   const GraphProgram* g = engine.graph();
   if (!g || g->kind != GraphKind::kTensors)
     return InvalidArgument(engine.path() + ": not an engine of named tensors (llmc eval runs graph programs of "
@@ -35,10 +66,7 @@ StatusOr<std::vector<HostTensor>> evalGraph(const Engine& engine, const std::vec
       return InvalidArgument("input '" + io.name + "': wrong number of bytes for its shape");
     ins.push_back(cpu::graph::fromBytes(it->type, it->shape, it->bytes.data()));
   }
-  openblas_set_num_threads(threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency()));
-  cpu::graph::GraphInterpreter interp(engine);
-  std::vector<cpu::graph::GTensor> outs;
-  LLMC_RETURN_IF_ERROR(interp.run(std::move(ins), 0, &outs));
+  LLMC_ASSIGN_OR_RETURN(std::vector<cpu::graph::GTensor> outs, runOn(engine, std::move(ins), threads, device));
   std::vector<HostTensor> result;
   for (size_t k = 0; k < outs.size(); ++k) {
     HostTensor h;

@@ -72,7 +72,8 @@ std::string generateKernelSource(const std::vector<llmc::cuda::KernelSpec> &kern
 // Compiles the request. Errors carry NVRTC's log: "NVRTC (sm_90): <log>".
 StatusOr<KernelBundle> compileKernels(const KernelRequest &request);
 
-// One call for the engine writer: the program JSON, the engine's `meta.weights` index (entries with
+// One call for the engine writer: the program JSON (null for a graph engine: the generic ops'
+// kernels, graph_ops.cuh), the engine's `meta.weights` index (entries with
 // name, dtype, shape, as codegen::weightIndex() produces) and the --gpu-arch list ("sm_80,sm_90";
 // "" = defaultGpuArchs()). Add each returned section to the engine file as is:
 //   LLMC_ASSIGN_OR_RETURN(auto k, compileKernelsForEngine(program, meta["weights"], opt.gpuArchs));

@@ -1,0 +1,184 @@
+// GraphLaunchMovement.cpp - transpose, expand, slice and concat (strided copies), gather,
+// gather_nd, range and trilu on graph_ops.cuh.
+#include <algorithm>
+#include <limits>
+
+#include "../../cpu/graph/GTensor.h"
+#include "GraphLaunch.h"
+
+namespace llmc::cuda::graph {
+
+using cpu::graph::broadcast;
+using cpu::graph::normAxis;
+using cpu::graph::numelOf;
+using cpu::graph::shapeStr;
+using cpu::graph::stridesOf;
+
+StatusOr<DTensor> transposeG(const LaunchCtx& c, const DTensor& a, const std::vector<int64_t>& perm) {
+  const int64_t r = static_cast<int64_t>(a.shape.size());
+  if (static_cast<int64_t>(perm.size()) != r) return InvalidArgument("transpose: perm does not match the rank");
+  std::vector<bool> seen(r, false);
+  for (int64_t p : perm) {
+    if (p < 0 || p >= r || seen[p]) return InvalidArgument("transpose: perm is not a permutation");
+    seen[p] = true;
+  }
+  const std::vector<int64_t> str = stridesOf(a.shape);
+  std::vector<int64_t> shape(r), src(r);
+  for (int64_t k = 0; k < r; ++k) {
+    shape[k] = a.shape[perm[k]];
+    src[k] = str[perm[k]];
+  }
+  LLMC_ASSIGN_OR_RETURN(DTensor out, c.alloc(a.type, shape));
+  LLMC_RETURN_IF_ERROR(stridedCopy(c, a, shape, src, 0, out, stridesOf(shape), 0));
+  return out;
+}
+
+StatusOr<DTensor> expandG(const LaunchCtx& c, const DTensor& a, const std::vector<int64_t>& target) {
+  std::vector<int64_t> shape;
+  if (!broadcast(a.shape, target, &shape))
+    return InvalidArgument("expand: " + shapeStr(a.shape) + " does not broadcast to " + shapeStr(target));
+  std::vector<int64_t> src(shape.size(), 0);
+  const std::vector<int64_t> str = stridesOf(a.shape);
+  const size_t off = shape.size() - a.shape.size();
+  for (size_t k = 0; k < a.shape.size(); ++k) src[k + off] = a.shape[k] == 1 ? 0 : str[k];
+  LLMC_ASSIGN_OR_RETURN(DTensor out, c.alloc(a.type, shape));
+  LLMC_RETURN_IF_ERROR(stridedCopy(c, a, shape, src, 0, out, stridesOf(shape), 0));
+  return out;
+}
+
+StatusOr<DTensor> sliceG(const LaunchCtx& c, const DTensor& a, const std::vector<int64_t>& starts,
+                         const std::vector<int64_t>& ends, const std::vector<int64_t>& axes,
+                         const std::vector<int64_t>& steps) {
+  const int64_t r = static_cast<int64_t>(a.shape.size());
+  std::vector<int64_t> first(r, 0), step(r, 1), shape = a.shape;
+  for (size_t k = 0; k < axes.size(); ++k) {
+    int64_t ax = axes[k];
+    if (!normAxis(ax, r)) return InvalidArgument("slice: axis " + std::to_string(axes[k]) + " out of range");
+    const int64_t dim = a.shape[ax], st = steps[k];
+    if (st == 0) return InvalidArgument("slice: step 0");
+    int64_t s = starts[k], e = ends[k];
+    if (s < 0) s += dim;
+    if (e < 0 && e > std::numeric_limits<int64_t>::min() / 2) e += dim;
+    int64_t count;
+    if (st > 0) {
+      s = std::clamp<int64_t>(s, 0, dim);
+      e = std::clamp<int64_t>(e, 0, dim);
+      count = e > s ? (e - s + st - 1) / st : 0;
+    } else {
+      s = std::clamp<int64_t>(s, 0, dim - 1);
+      e = std::clamp<int64_t>(e, -1, dim - 1);
+      count = s > e ? (s - e - st - 1) / -st : 0;
+    }
+    first[ax] = s;
+    step[ax] = st;
+    shape[ax] = count;
+  }
+  const std::vector<int64_t> str = stridesOf(a.shape);
+  std::vector<int64_t> src(r);
+  int64_t off = 0;
+  for (int64_t k = 0; k < r; ++k) {
+    src[k] = str[k] * step[k];
+    off += first[k] * str[k];
+  }
+  LLMC_ASSIGN_OR_RETURN(DTensor out, c.alloc(a.type, shape));
+  LLMC_RETURN_IF_ERROR(stridedCopy(c, a, shape, src, off, out, stridesOf(shape), 0));
+  return out;
+}
+
+StatusOr<DTensor> concatG(const LaunchCtx& c, const std::vector<const DTensor*>& parts, int64_t axis, GType type) {
+  const DTensor& p0 = *parts[0];
+  const int64_t r = static_cast<int64_t>(p0.shape.size());
+  if (!normAxis(axis, r)) return InvalidArgument("concat: axis out of range");
+  std::vector<int64_t> shape = p0.shape;
+  shape[axis] = 0;
+  for (const DTensor* p : parts) {
+    if (static_cast<int64_t>(p->shape.size()) != r) return InvalidArgument("concat: ranks differ");
+    for (int64_t k = 0; k < r; ++k)
+      if (k != axis && p->shape[k] != p0.shape[k])
+        return InvalidArgument("concat of " + shapeStr(p0.shape) + " and " + shapeStr(p->shape));
+    shape[axis] += p->shape[axis];
+  }
+  LLMC_ASSIGN_OR_RETURN(DTensor out, c.alloc(type, shape));
+  const std::vector<int64_t> outStr = stridesOf(shape);
+  int64_t at = 0;
+  for (const DTensor* p : parts) {
+    LLMC_RETURN_IF_ERROR(stridedCopy(c, *p, p->shape, stridesOf(p->shape), 0, out, outStr, at * outStr[axis]));
+    at += p->shape[axis];
+  }
+  return out;
+}
+
+StatusOr<DTensor> gatherG(const LaunchCtx& c, const DTensor& data, const DTensor& indices, int64_t axis) {
+  const int64_t r = static_cast<int64_t>(data.shape.size());
+  if (!normAxis(axis, r)) return InvalidArgument("gather: axis out of range");
+  std::vector<int64_t> shape(data.shape.begin(), data.shape.begin() + axis);
+  shape.insert(shape.end(), indices.shape.begin(), indices.shape.end());
+  shape.insert(shape.end(), data.shape.begin() + axis + 1, data.shape.end());
+  int64_t inner = 1;
+  for (int64_t k = axis + 1; k < r; ++k) inner *= data.shape[k];
+  const int64_t ni = indices.numel(), n = numelOf(shape);
+  LLMC_ASSIGN_OR_RETURN(DTensor out, c.alloc(data.type, shape));
+  if (n == 0) return out;
+  LLMC_RETURN_IF_ERROR(c.launch("llmc_g_gather", LaunchCtx::gridFor(n), dim3(256), static_cast<long long>(n),
+                                static_cast<long long>(ni), static_cast<long long>(data.shape[axis]),
+                                static_cast<long long>(inner), data.data(), data.cls(), indices.data(), indices.cls(),
+                                out.data(), typeCode(data.type), c.err));
+  return out;
+}
+
+StatusOr<DTensor> gatherNDG(const LaunchCtx& c, const DTensor& data, const DTensor& indices, int64_t b) {
+  const int64_t dr = static_cast<int64_t>(data.shape.size()), ir = static_cast<int64_t>(indices.shape.size());
+  if (ir < 1 || b < 0 || b >= std::min(dr, ir)) return InvalidArgument("gather_nd: bad ranks or batch_dims");
+  const int64_t last = indices.shape.back();
+  if (b + last > dr) return InvalidArgument("gather_nd: index depth too large");
+  if (last > kMaxRank) return Unsupported("gather_nd: index tuples longer than " + std::to_string(kMaxRank));
+  std::vector<int64_t> shape(indices.shape.begin(), indices.shape.end() - 1);
+  shape.insert(shape.end(), data.shape.begin() + b + last, data.shape.end());
+  int64_t batch = 1, inner = 1;
+  for (int64_t k = 0; k < b; ++k) batch *= data.shape[k];
+  for (int64_t k = b + last; k < dr; ++k) inner *= data.shape[k];
+  const std::vector<int64_t> str = stridesOf(data.shape);
+  const int64_t perBatch = batch ? data.numel() / batch : 0;
+  const int64_t tuples = last ? indices.numel() / last : numelOf(shape) / std::max<int64_t>(inner, 1);
+  const int64_t tuplesPerBatch = batch ? tuples / batch : 0;
+  Space dd;
+  Strides ds;
+  dd.rank = static_cast<int>(last);
+  for (int64_t k = 0; k < last; ++k) {
+    dd.dims[k] = data.shape[b + k];
+    ds.s[k] = str[b + k];
+  }
+  LLMC_ASSIGN_OR_RETURN(DTensor out, c.alloc(data.type, shape));
+  const int64_t n = tuples * inner;
+  if (n == 0) return out;
+  LLMC_RETURN_IF_ERROR(c.launch("llmc_g_gather_nd", LaunchCtx::gridFor(n), dim3(256), static_cast<long long>(n),
+                                static_cast<long long>(inner), static_cast<long long>(last),
+                                static_cast<long long>(tuplesPerBatch), static_cast<long long>(perBatch), dd, ds,
+                                data.data(), data.cls(), indices.data(), indices.cls(), out.data(),
+                                typeCode(data.type), c.err));
+  return out;
+}
+
+StatusOr<DTensor> rangeG(const LaunchCtx& c, const DTensor& start, const DTensor& limit, const DTensor& delta,
+                         GType type, int64_t n) {
+  if (start.numel() != 1 || limit.numel() != 1 || delta.numel() != 1)
+    return InvalidArgument("range: operands must be scalars");
+  LLMC_ASSIGN_OR_RETURN(DTensor out, c.alloc(type, {n}));
+  LLMC_RETURN_IF_ERROR(c.launch("llmc_g_range", LaunchCtx::gridFor(n), dim3(256), static_cast<long long>(n),
+                                start.data(), start.cls(), limit.data(), limit.cls(), delta.data(), delta.cls(),
+                                out.data(), typeCode(type), c.err));
+  return out;
+}
+
+StatusOr<DTensor> triluG(const LaunchCtx& c, const DTensor& a, int64_t k, bool upper) {
+  if (a.shape.size() < 2) return InvalidArgument("trilu: needs rank >= 2");
+  const int64_t rows = a.shape[a.shape.size() - 2], cols = a.shape.back(), n = a.numel();
+  LLMC_ASSIGN_OR_RETURN(DTensor out, c.alloc(a.type, a.shape));
+  if (n == 0) return out;
+  LLMC_RETURN_IF_ERROR(c.launch("llmc_g_trilu", LaunchCtx::gridFor(n), dim3(256), static_cast<long long>(n),
+                                static_cast<long long>(rows), static_cast<long long>(cols), static_cast<long long>(k),
+                                upper ? 1 : 0, a.data(), a.cls(), out.data(), typeCode(a.type)));
+  return out;
+}
+
+}  // namespace llmc::cuda::graph
