@@ -84,9 +84,6 @@ __device__ __forceinline__ uint4 loadStream16(const void* p) {
   return r;
 }
 
-// Asks the memory system to bring the 128-byte line holding p into L2; no register, no wait.
-__device__ __forceinline__ void prefetchL2(const void* p) { asm volatile("prefetch.global.L2 [%0];" ::"l"(p)); }
-
 // 16-byte read-only load that may stay in L1 (activations, KV tiles re-read by other warps).
 __device__ __forceinline__ uint4 loadCached16(const void* p) {
   return __ldg(reinterpret_cast<const uint4*>(p));

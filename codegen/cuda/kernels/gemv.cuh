@@ -34,11 +34,6 @@ namespace llmc {
 constexpr int kGemvWarps = 4;
 constexpr int kGemvUnroll = 8;
 
-// Bytes of weights a GEMV launch may ask L2 to prefetch before it waits for its predecessor, over
-// the whole grid (0: none). Set by the backend (cudaLibraryGetGlobal; LLMC_CUDA_L2_PREFETCH_MB);
-// see gemvAccumulate. extern "C": the host finds it by this name.
-extern "C" __device__ unsigned long long llmc_gemv_l2_prefetch_bytes = 0;
-
 // The input side of a folded RMSNorm: x rows are h ∘ w; ss[m] = sum(h[m]²) over the K columns.
 // ss == nullptr: x is used as it is.
 struct GemvNormIn {
@@ -116,21 +111,6 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
 #pragma unroll
       for (int r = 0; r < R; ++r)
         if (u < kFull) wv[r][u] = loadStream16(wr[r] + (u * 32 + lane) * E);
-  }
-  // Beyond those registers, each warp asks L2 for the next bytes of its rows (a share of
-  // llmc_gemv_l2_prefetch_bytes): a GEMV that starts while a latency-bound kernel (decode
-  // attention) finishes keeps the DRAM busy meanwhile, and reads those lines from L2 afterwards.
-  // Small batches only: at M > 4 the extra registers make ptxas spill.
-  const unsigned long long l2Budget = M <= 4 ? llmc_gemv_l2_prefetch_bytes : 0ull;
-  if (M <= 4 && vectorOk && active && l2Budget > 0) {
-    constexpr int kRowBytes = K * TypeInfo<W>::kBytes;
-    constexpr int kFirst = U * 32 * 16;  // bytes of each row already requested above
-    const unsigned long long share = l2Budget / ((unsigned long long)gridDim.x * kGemvWarps * R);
-    const int end = (int)min((unsigned long long)kRowBytes, (unsigned long long)kFirst + share);
-#pragma unroll
-    for (int r = 0; r < R; ++r)
-      for (int off = kFirst + lane * 128; off < end; off += 32 * 128)
-        prefetchL2(reinterpret_cast<const char*>(wr[r]) + off);
   }
   gridWait();
   launchDependents();

@@ -84,15 +84,6 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   pdl_ = pdlAllowed_ && cc_ >= 90 && !(pdlEnv && std::string(pdlEnv) == "0");
   LLMC_ASSIGN_OR_RETURN(stream_, createStream());
   LLMC_ASSIGN_OR_RETURN(lib_, KernelLibrary::load(engine.file(), cc_));
-  // How many weight bytes a GEMV launch asks L2 to prefetch before it waits (gemv.cuh,
-  // docs/cuda.md "GEMV"); LLMC_CUDA_L2_PREFETCH_MB overrides the default.
-  uint64_t l2PrefetchMb = kDefaultL2PrefetchMb;
-  if (const char* p = std::getenv("LLMC_CUDA_L2_PREFETCH_MB"); p && *p) {
-    const long v = std::atol(p);
-    if (v < 0 || v > 1024) return InvalidArgument(std::string("LLMC_CUDA_L2_PREFETCH_MB=") + p + ": expected 0..1024");
-    l2PrefetchMb = static_cast<uint64_t>(v);
-  }
-  LLMC_RETURN_IF_ERROR(lib_->setGlobalU64("llmc_gemv_l2_prefetch_bytes", l2PrefetchMb << 20).status());
 
   // The plan decides the KV-cache dtype exactly as the codegen did.
   const SectionView* programSection = engine.file().find(engine::kSectionProgram);

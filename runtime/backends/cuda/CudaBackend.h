@@ -282,9 +282,6 @@ class CudaBackend : public Backend {
   std::map<std::pair<int, Tail>, int> decodeRuns_;
 };
 
-// Default L2 prefetch budget of a GEMV launch, MiB (gemv.cuh llmc_gemv_l2_prefetch_bytes).
-inline constexpr uint64_t kDefaultL2PrefetchMb = 0;
-
 // The kernels' ActType code (common.cuh) of an activation type: f32 0, bf16 1, f16 2.
 int actTypeCode(engine::DType t);
 

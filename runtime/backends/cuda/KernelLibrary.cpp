@@ -91,17 +91,6 @@ StatusOr<cudaKernel_t> KernelLibrary::get(const std::string& name) {
   return k;
 }
 
-StatusOr<bool> KernelLibrary::setGlobalU64(const std::string& name, unsigned long long value) {
-  void* p = nullptr;
-  size_t bytes = 0;
-  if (cudaLibraryGetGlobal(&p, &bytes, lib_.get(), name.c_str()) != cudaSuccess || bytes != sizeof(value)) {
-    cudaGetLastError();
-    return false;
-  }
-  LLMC_RETURN_IF_ERROR(cudaStatus(cudaMemcpy(p, &value, sizeof(value), cudaMemcpyHostToDevice), "setting " + name));
-  return true;
-}
-
 Status KernelLibrary::setMaxDynamicSmem(cudaKernel_t k, int bytes, const std::string& name) {
   int device = 0;
   LLMC_RETURN_IF_ERROR(cudaStatus(cudaGetDevice(&device), "cudaGetDevice"));

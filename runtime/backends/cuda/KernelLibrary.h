@@ -36,9 +36,6 @@ class KernelLibrary {
   // The kernel named `name`; error when the engine's kernels do not include it (an engine built
   // by another llmc version, or for another program).
   StatusOr<cudaKernel_t> get(const std::string& name);
-  // Writes the module's extern "C" __device__ u64 `name`; false when the image has none (an
-  // engine built by an older llmc).
-  StatusOr<bool> setGlobalU64(const std::string& name, unsigned long long value);
   // Raises a kernel's dynamic shared-memory limit (needed above 48 KB).
   Status setMaxDynamicSmem(cudaKernel_t k, int bytes, const std::string& name);
 
