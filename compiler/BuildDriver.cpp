@@ -41,6 +41,16 @@
 #include <sys/stat.h>
 
 namespace llmc {
+
+void BuildOptions::progress(const std::string &line) const {
+  if (!verbose)
+    return;
+  if (log)
+    log(line);
+  else
+    std::cerr << "llmc build: " << line << "\n";
+}
+
 namespace {
 
 using nlohmann::json;
@@ -138,14 +148,7 @@ auto withDiagnostics(mlir::MLIRContext &ctx, std::string &diag, Fn fn) {
 }  // namespace
 
 Status buildEngine(const BuildOptions &opt, BuildSummary *summary) {
-  auto log = [&](const std::string &line) {
-    if (!opt.verbose)
-      return;
-    if (opt.log)
-      opt.log(line);
-    else
-      std::cerr << "llmc build: " << line << "\n";
-  };
+  auto log = [&](const std::string &line) { opt.progress(line); };
   if (opt.inputPath.empty())
     return InvalidArgument("no input: give an HF model folder (or, later, an .onnx file)");
   if (opt.outputPath.empty())

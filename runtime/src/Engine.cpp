@@ -76,4 +76,10 @@ std::string_view Engine::tokenizerConfigJson() const {
   return s ? s->bytes : std::string_view();
 }
 
+bool Engine::hasKernels() const {
+  for (const SectionView& sv : file().sections())
+    if (sv.name.rfind(engine::kSectionKernelsPrefix, 0) == 0) return true;
+  return false;
+}
+
 }  // namespace llmc

@@ -29,9 +29,8 @@ StatusOr<RunContext> loadForRun(const std::string& enginePath, const SetupFlags&
   LLMC_ASSIGN_OR_RETURN(ctx.engine, Engine::load(enginePath, fileOptions));
   LLMC_ASSIGN_OR_RETURN(ctx.tokenizer, engineTokenizer(*ctx.engine));
   // `auto` takes the GPU only for an engine that carries kernels (not one built with --gpu-arch none).
-  bool hasKernels = false;
-  for (const SectionView& sv : ctx.engine->file().sections()) hasKernels = hasKernels || sv.name.rfind("kernels.", 0) == 0;
-  LLMC_ASSIGN_OR_RETURN(auto backend, createBackend(setup.device == "auto" && !hasKernels ? "cpu" : setup.device));
+  LLMC_ASSIGN_OR_RETURN(auto backend,
+                        createBackend(setup.device == "auto" && !ctx.engine->hasKernels() ? "cpu" : setup.device));
   BackendOptions options;
   options.threads = static_cast<int>(setup.threads);
   options.maxBatchTokens = static_cast<int>(setup.maxBatchTokens);

@@ -107,14 +107,7 @@ json raisedCounts(mlir::ModuleOp module) {
 }  // namespace
 
 Status buildOnnxEngine(const BuildOptions &opt, BuildSummary *summary) {
-  auto log = [&](const std::string &line) {
-    if (!opt.verbose)
-      return;
-    if (opt.log)
-      opt.log(line);
-    else
-      std::cerr << "llmc build: " << line << "\n";
-  };
+  auto log = [&](const std::string &line) { opt.progress(line); };
   const std::string &path = opt.inputPath;
   if (!opt.dumpIrDir.empty())
     LLMC_RETURN_IF_ERROR(makeDirectories(opt.dumpIrDir));

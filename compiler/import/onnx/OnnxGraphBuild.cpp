@@ -135,14 +135,7 @@ Status buildOnnxGraphEngine(const BuildOptions &opt, OnnxImport &imp, mlir::Modu
   contents.program = json();  // null: the kernels are the generic ops' (graph_ops.cuh)
   contents.extraSections.emplace_back(engine::kSectionGraph, emitted.graph.dump());
   contents.weights = &emitted.weights;
-  auto log = [&](const std::string &line) {
-    if (!opt.verbose)
-      return;
-    if (opt.log)
-      opt.log(line);
-    else
-      std::cerr << "llmc build: " << line << "\n";
-  };
+  auto log = [&](const std::string &line) { opt.progress(line); };
   LLMC_RETURN_IF_ERROR(addGpuKernels(opt, contents, log));
   LLMC_ASSIGN_OR_RETURN(codegen::WrittenEngine written,
                         codegen::writeEngine(opt.outputPath, contents, *imp.weights));

@@ -32,6 +32,9 @@ struct BuildOptions {
   bool verbose = false;
   // Where verbose progress lines go (default: stderr).
   std::function<void(const std::string &)> log;
+
+  // Writes a progress line when verbose: to `log`, else to stderr as "llmc build: <line>".
+  void progress(const std::string &line) const;
 };
 
 // What a successful build produced (for the CLI's summary line).

@@ -21,9 +21,7 @@ StatusOr<std::vector<cpu::graph::GTensor>> runOn(const Engine& engine, std::vect
   if (device != "cpu" && device != "cuda" && device != "auto")
     return InvalidArgument("--device: '" + device + "' is not one of cpu, cuda, auto");
   // `auto` takes the GPU only for an engine that carries kernels (not one built with --gpu-arch none).
-  bool hasKernels = false;
-  for (const SectionView& sv : engine.file().sections()) hasKernels = hasKernels || sv.name.rfind("kernels.", 0) == 0;
-  if (device == "cuda" || (device == "auto" && hasKernels)) {
+  if (device == "cuda" || (device == "auto" && engine.hasKernels())) {
 #ifdef LLMC_HAVE_CUDA_BACKEND
     auto outs = cuda::graph::runGraphOnCuda(engine, ins);
     if (outs.ok() || device == "cuda" || outs.status().code() != StatusCode::kUnavailable) return outs;

@@ -2,6 +2,7 @@
 #include "GraphInterpreter.h"
 
 #include "GraphKernels.h"
+#include "GraphShapes.h"
 
 namespace llmc::cpu::graph {
 
@@ -112,14 +113,7 @@ Status GraphInterpreter::run(std::vector<GTensor> inputs, int64_t T, std::vector
   std::vector<GTensor> vals(g_.values.size());
   for (size_t k = 0; k < inputs.size(); ++k) {
     const GraphIO& io = g_.inputs[k];
-    const GraphValue& v = g_.values[io.value];
-    const std::vector<int64_t> want = resolvedShape(v, T);
-    if (inputs[k].shape != want)
-      return InvalidArgument("input '" + io.name + "': shape " + shapeStr(inputs[k].shape) + ", the engine takes " +
-                             shapeStr(want));
-    if (inputs[k].type != v.type)
-      return InvalidArgument("input '" + io.name + "': element type " + gtypeName(inputs[k].type) +
-                             ", the engine takes " + gtypeName(v.type));
+    LLMC_RETURN_IF_ERROR(checkGraphInput(io, g_.values[io.value], T, inputs[k].shape, inputs[k].type));
     vals[io.value] = std::move(inputs[k]);
   }
   for (size_t k = 0; k < g_.ops.size(); ++k) {

@@ -5,24 +5,15 @@
 #include <cmath>
 
 #include "GraphKernels.h"
+#include "GraphShapes.h"
 
 namespace llmc::cpu::graph {
 
 Status matmulK(const GTensor& aIn, const GTensor& bIn, GType type, GTensor* out) {
-  if (aIn.shape.empty() || bIn.shape.empty()) return InvalidArgument("matmul of a scalar");
-  std::vector<int64_t> as = aIn.shape, bs = bIn.shape;
-  if (as.size() == 1) as.insert(as.begin(), 1);
-  if (bs.size() == 1) bs.push_back(1);
-  const int64_t m = as[as.size() - 2], k = as.back(), n = bs.back();
-  if (bs[bs.size() - 2] != k)
-    return InvalidArgument("matmul of " + shapeStr(aIn.shape) + " and " + shapeStr(bIn.shape) +
-                           ": inner dimensions differ");
-  const std::vector<int64_t> ab(as.begin(), as.end() - 2), bb(bs.begin(), bs.end() - 2);
-  std::vector<int64_t> batch;
-  if (!broadcast(ab, bb, &batch)) return InvalidArgument("matmul: batch dimensions do not broadcast");
-  std::vector<int64_t> shape = batch;
-  if (aIn.shape.size() > 1) shape.push_back(m);
-  if (bIn.shape.size() > 1) shape.push_back(n);
+  MatMulPlan p;
+  LLMC_RETURN_IF_ERROR(planMatMul(aIn.shape, bIn.shape, &p));
+  const int64_t m = p.m, k = p.k, n = p.n;
+  const std::vector<int64_t>&ab = p.aBatch, &bb = p.bBatch, &batch = p.batch, &shape = p.shape;
   const GTensor a = aIn.isFloat() ? aIn : castTo(aIn, GType::kF64);
   const GTensor b = bIn.isFloat() ? bIn : castTo(bIn, GType::kF64);
   const std::vector<int64_t> ia = broadcastIndex(ab, batch), ib = broadcastIndex(bb, batch);
@@ -55,20 +46,7 @@ Status reduceK(const std::string& fn, const GTensor& a, const std::vector<int64_
     else if (keepdims) shape.push_back(1);
   }
   const int64_t n = numelOf(kept);
-  // max / min of an empty set: the lowest / highest value of the type (ONNX).
-  double lo = -INFINITY, hi = INFINITY;
-  if (!gtypeIsFloat(type)) {
-    if (type == GType::kBool || type == GType::kI64 || type == GType::kU64) {
-      lo = type == GType::kBool ? 0.0 : -9.2e18;
-      hi = type == GType::kBool ? 1.0 : 9.2e18;
-    } else {
-      const int bits = static_cast<int>(gtypeBytes(type)) * 8;
-      const bool isUnsigned = type == GType::kU8 || type == GType::kU16 || type == GType::kU32;
-      lo = isUnsigned ? 0.0 : -std::ldexp(1.0, bits - 1);
-      hi = isUnsigned ? std::ldexp(1.0, bits) - 1 : std::ldexp(1.0, bits - 1) - 1;
-    }
-  }
-  const double init = fn == "prod" ? 1.0 : fn == "max" ? lo : fn == "min" ? hi : 0.0;
+  const double init = reduceInit(fn, type);
   std::vector<double> acc(n, init);
   std::vector<int64_t> cnt(n, 0);
   const std::vector<int64_t> kStr = stridesOf(kept);
@@ -147,22 +125,11 @@ Status cumsumK(const GTensor& a, int64_t axis, bool exclusive, bool reverse, GTy
 
 Status sdpaK(const GTensor& q, const GTensor& k, const GTensor& v, const GTensor* mask, double scale,
              bool causal, GType type, GTensor* out) {
-  if (q.shape.size() != 4 || k.shape.size() != 4 || v.shape.size() != 4)
-    return InvalidArgument("sdpa: q, k, v must be [B, H, S, D]");
-  const int64_t B = q.shape[0], H = q.shape[1], S = q.shape[2], D = q.shape[3];
-  const int64_t Bk = k.shape[0], Hk = k.shape[1], S2 = k.shape[2], Dv = v.shape[3];
-  if (k.shape[3] != D || v.shape[2] != S2 || v.shape[1] != Hk || v.shape[0] != Bk || Hk == 0 || H % Hk != 0 ||
-      (Bk != B && Bk != 1))
-    return InvalidArgument("sdpa: q " + shapeStr(q.shape) + ", k " + shapeStr(k.shape) + ", v " +
-                           shapeStr(v.shape) + " do not fit");
-  const std::vector<int64_t> full = {B, H, S, S2};
+  SdpaDims dims;
+  LLMC_RETURN_IF_ERROR(planSdpa(q.shape, k.shape, v.shape, mask ? &mask->shape : nullptr, &dims));
+  const int64_t B = dims.B, H = dims.H, S = dims.S, D = dims.D, Bk = dims.Bk, Hk = dims.Hk, S2 = dims.S2, Dv = dims.Dv;
   std::vector<int64_t> mi;
-  if (mask) {
-    std::vector<int64_t> bs;
-    if (mask->shape.size() > 4 || !broadcast(mask->shape, full, &bs) || bs != full)
-      return InvalidArgument("sdpa: mask " + shapeStr(mask->shape) + " does not broadcast to " + shapeStr(full));
-    mi = broadcastIndex(mask->shape, full);
-  }
+  if (mask) mi = broadcastIndex(mask->shape, {B, H, S, S2});
   const bool boolMask = mask && !mask->isFloat();
   GTensor r = GTensor::make(GType::kF64, {B, H, S, Dv});
   std::vector<double> p(S2);

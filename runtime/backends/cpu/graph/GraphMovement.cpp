@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "GraphKernels.h"
+#include "GraphShapes.h"
 
 namespace llmc::cpu::graph {
 
@@ -73,29 +74,9 @@ Status expandK(const GTensor& a, const std::vector<int64_t>& target, GTensor* ou
 Status sliceK(const GTensor& a, const std::vector<int64_t>& starts, const std::vector<int64_t>& ends,
               const std::vector<int64_t>& axes, const std::vector<int64_t>& steps, GTensor* out) {
   const int64_t r = static_cast<int64_t>(a.shape.size());
-  std::vector<int64_t> first(r, 0), step(r, 1), shape = a.shape;
-  for (size_t k = 0; k < axes.size(); ++k) {
-    int64_t ax = axes[k];
-    if (!normAxis(ax, r)) return InvalidArgument("slice: axis " + std::to_string(axes[k]) + " out of range");
-    const int64_t dim = a.shape[ax], st = steps[k];
-    if (st == 0) return InvalidArgument("slice: step 0");
-    int64_t s = starts[k], e = ends[k];
-    if (s < 0) s += dim;
-    if (e < 0 && e > std::numeric_limits<int64_t>::min() / 2) e += dim;
-    int64_t count;
-    if (st > 0) {
-      s = std::clamp<int64_t>(s, 0, dim);
-      e = std::clamp<int64_t>(e, 0, dim);
-      count = e > s ? (e - s + st - 1) / st : 0;
-    } else {
-      s = std::clamp<int64_t>(s, 0, dim - 1);
-      e = std::clamp<int64_t>(e, -1, dim - 1);
-      count = s > e ? (s - e - st - 1) / -st : 0;
-    }
-    first[ax] = s;
-    step[ax] = st;
-    shape[ax] = count;
-  }
+  SlicePlan p;
+  LLMC_RETURN_IF_ERROR(planSlice(a.shape, starts, ends, axes, steps, &p));
+  const std::vector<int64_t>&first = p.first, &step = p.step, &shape = p.shape;
   const std::vector<int64_t> str = stridesOf(a.shape);
   std::vector<int64_t> src;
   src.reserve(numelOf(shape));
@@ -109,18 +90,10 @@ Status sliceK(const GTensor& a, const std::vector<int64_t>& starts, const std::v
 }
 
 Status concatK(const std::vector<const GTensor*>& parts, int64_t axis, GType type, GTensor* out) {
-  const GTensor& p0 = *parts[0];
-  const int64_t r = static_cast<int64_t>(p0.shape.size());
-  if (!normAxis(axis, r)) return InvalidArgument("concat: axis out of range");
-  std::vector<int64_t> shape = p0.shape;
-  shape[axis] = 0;
-  for (const GTensor* p : parts) {
-    if (static_cast<int64_t>(p->shape.size()) != r) return InvalidArgument("concat: ranks differ");
-    for (int64_t k = 0; k < r; ++k)
-      if (k != axis && p->shape[k] != p0.shape[k])
-        return InvalidArgument("concat of " + shapeStr(p0.shape) + " and " + shapeStr(p->shape));
-    shape[axis] += p->shape[axis];
-  }
+  std::vector<const std::vector<int64_t>*> shapes;
+  for (const GTensor* p : parts) shapes.push_back(&p->shape);
+  std::vector<int64_t> shape;
+  LLMC_RETURN_IF_ERROR(concatShape(shapes, axis, &shape));
   int64_t outer = 1;
   for (int64_t k = 0; k < axis; ++k) outer *= shape[k];
   GTensor res = GTensor::make(type, shape);

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "../../cpu/graph/GTensor.h"
+#include "../../cpu/graph/GraphShapes.h"
 #include "GraphLaunch.h"
 
 namespace llmc::cuda::graph {
@@ -40,19 +41,10 @@ void around(const std::vector<int64_t>& shape, int64_t axis, int64_t* outer, int
 }  // namespace
 
 StatusOr<DTensor> matmulG(const LaunchCtx& c, const DTensor& a, const DTensor& b, GType type) {
-  if (a.shape.empty() || b.shape.empty()) return InvalidArgument("matmul of a scalar");
-  std::vector<int64_t> as = a.shape, bs = b.shape;
-  if (as.size() == 1) as.insert(as.begin(), 1);
-  if (bs.size() == 1) bs.push_back(1);
-  const int64_t m = as[as.size() - 2], k = as.back(), n = bs.back();
-  if (bs[bs.size() - 2] != k)
-    return InvalidArgument("matmul of " + shapeStr(a.shape) + " and " + shapeStr(b.shape) + ": inner dimensions differ");
-  const std::vector<int64_t> ab(as.begin(), as.end() - 2), bb(bs.begin(), bs.end() - 2);
-  std::vector<int64_t> batch;
-  if (!broadcast(ab, bb, &batch)) return InvalidArgument("matmul: batch dimensions do not broadcast");
-  std::vector<int64_t> shape = batch;
-  if (a.shape.size() > 1) shape.push_back(m);
-  if (b.shape.size() > 1) shape.push_back(n);
+  cpu::graph::MatMulPlan p;
+  LLMC_RETURN_IF_ERROR(cpu::graph::planMatMul(a.shape, b.shape, &p));
+  const int64_t m = p.m, k = p.k, n = p.n;
+  const std::vector<int64_t>&ab = p.aBatch, &bb = p.bBatch, &batch = p.batch, &shape = p.shape;
   // Each operand's matrix stride over the broadcast batch (0 where it broadcasts).
   auto batchStrides = [&](const std::vector<int64_t>& own, int64_t matrix) {
     std::vector<int64_t> s(batch.size(), 0);
@@ -101,20 +93,7 @@ StatusOr<DTensor> reduceG(const LaunchCtx& c, const std::string& fn, const DTens
       redStr.push_back(str[k]);
     }
   }
-  // max / min of an empty set: the lowest / highest value of the type (ONNX).
-  double lo = -INFINITY, hi = INFINITY;
-  if (!gtypeIsFloat(type)) {
-    if (type == GType::kBool || type == GType::kI64 || type == GType::kU64) {
-      lo = type == GType::kBool ? 0.0 : -9.2e18;
-      hi = type == GType::kBool ? 1.0 : 9.2e18;
-    } else {
-      const int bits = static_cast<int>(gtypeBytes(type)) * 8;
-      const bool isUnsigned = type == GType::kU8 || type == GType::kU16 || type == GType::kU32;
-      lo = isUnsigned ? 0.0 : -std::ldexp(1.0, bits - 1);
-      hi = isUnsigned ? std::ldexp(1.0, bits) - 1 : std::ldexp(1.0, bits - 1) - 1;
-    }
-  }
-  const double init = fn == "prod" ? 1.0 : fn == "max" ? lo : fn == "min" ? hi : 0.0;
+  const double init = cpu::graph::reduceInit(fn, type);
   Space kept, rs;
   LLMC_RETURN_IF_ERROR(spaceOf(keptDims, &kept, "reduce"));
   LLMC_RETURN_IF_ERROR(spaceOf(redDims, &rs, "reduce"));
@@ -158,21 +137,12 @@ StatusOr<DTensor> cumsumG(const LaunchCtx& c, const DTensor& a, int64_t axis, bo
 
 StatusOr<DTensor> sdpaG(const LaunchCtx& c, const DTensor& q, const DTensor& k, const DTensor& v, const DTensor* mask,
                         double scale, bool causal, GType type) {
-  if (q.shape.size() != 4 || k.shape.size() != 4 || v.shape.size() != 4)
-    return InvalidArgument("sdpa: q, k, v must be [B, H, S, D]");
-  const int64_t B = q.shape[0], H = q.shape[1], S = q.shape[2], D = q.shape[3];
-  const int64_t Bk = k.shape[0], Hk = k.shape[1], S2 = k.shape[2], Dv = v.shape[3];
-  if (k.shape[3] != D || v.shape[2] != S2 || v.shape[1] != Hk || v.shape[0] != Bk || Hk == 0 || H % Hk != 0 ||
-      (Bk != B && Bk != 1))
-    return InvalidArgument("sdpa: q " + shapeStr(q.shape) + ", k " + shapeStr(k.shape) + ", v " + shapeStr(v.shape) +
-                           " do not fit");
+  cpu::graph::SdpaDims dims;
+  LLMC_RETURN_IF_ERROR(cpu::graph::planSdpa(q.shape, k.shape, v.shape, mask ? &mask->shape : nullptr, &dims));
+  const int64_t B = dims.B, H = dims.H, S = dims.S, D = dims.D, Bk = dims.Bk, Hk = dims.Hk, S2 = dims.S2, Dv = dims.Dv;
   if (!gtypeIsFloat(type)) return InvalidArgument("sdpa: the result must be a float type");
-  const std::vector<int64_t> full = {B, H, S, S2};
   Strides ms;
   if (mask) {
-    std::vector<int64_t> bs;
-    if (mask->shape.size() > 4 || !broadcast(mask->shape, full, &bs) || bs != full)
-      return InvalidArgument("sdpa: mask " + shapeStr(mask->shape) + " does not broadcast to " + shapeStr(full));
     const std::vector<int64_t> str = stridesOf(mask->shape);
     const size_t off = 4 - mask->shape.size();
     for (size_t d = 0; d < mask->shape.size(); ++d) ms.s[d + off] = mask->shape[d] == 1 ? 0 : str[d];

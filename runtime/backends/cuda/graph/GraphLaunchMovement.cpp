@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "../../cpu/graph/GTensor.h"
+#include "../../cpu/graph/GraphShapes.h"
 #include "GraphLaunch.h"
 
 namespace llmc::cuda::graph {
@@ -50,29 +51,9 @@ StatusOr<DTensor> sliceG(const LaunchCtx& c, const DTensor& a, const std::vector
                          const std::vector<int64_t>& ends, const std::vector<int64_t>& axes,
                          const std::vector<int64_t>& steps) {
   const int64_t r = static_cast<int64_t>(a.shape.size());
-  std::vector<int64_t> first(r, 0), step(r, 1), shape = a.shape;
-  for (size_t k = 0; k < axes.size(); ++k) {
-    int64_t ax = axes[k];
-    if (!normAxis(ax, r)) return InvalidArgument("slice: axis " + std::to_string(axes[k]) + " out of range");
-    const int64_t dim = a.shape[ax], st = steps[k];
-    if (st == 0) return InvalidArgument("slice: step 0");
-    int64_t s = starts[k], e = ends[k];
-    if (s < 0) s += dim;
-    if (e < 0 && e > std::numeric_limits<int64_t>::min() / 2) e += dim;
-    int64_t count;
-    if (st > 0) {
-      s = std::clamp<int64_t>(s, 0, dim);
-      e = std::clamp<int64_t>(e, 0, dim);
-      count = e > s ? (e - s + st - 1) / st : 0;
-    } else {
-      s = std::clamp<int64_t>(s, 0, dim - 1);
-      e = std::clamp<int64_t>(e, -1, dim - 1);
-      count = s > e ? (s - e - st - 1) / -st : 0;
-    }
-    first[ax] = s;
-    step[ax] = st;
-    shape[ax] = count;
-  }
+  cpu::graph::SlicePlan p;
+  LLMC_RETURN_IF_ERROR(cpu::graph::planSlice(a.shape, starts, ends, axes, steps, &p));
+  const std::vector<int64_t>&first = p.first, &step = p.step, &shape = p.shape;
   const std::vector<int64_t> str = stridesOf(a.shape);
   std::vector<int64_t> src(r);
   int64_t off = 0;
@@ -86,18 +67,10 @@ StatusOr<DTensor> sliceG(const LaunchCtx& c, const DTensor& a, const std::vector
 }
 
 StatusOr<DTensor> concatG(const LaunchCtx& c, const std::vector<const DTensor*>& parts, int64_t axis, GType type) {
-  const DTensor& p0 = *parts[0];
-  const int64_t r = static_cast<int64_t>(p0.shape.size());
-  if (!normAxis(axis, r)) return InvalidArgument("concat: axis out of range");
-  std::vector<int64_t> shape = p0.shape;
-  shape[axis] = 0;
-  for (const DTensor* p : parts) {
-    if (static_cast<int64_t>(p->shape.size()) != r) return InvalidArgument("concat: ranks differ");
-    for (int64_t k = 0; k < r; ++k)
-      if (k != axis && p->shape[k] != p0.shape[k])
-        return InvalidArgument("concat of " + shapeStr(p0.shape) + " and " + shapeStr(p->shape));
-    shape[axis] += p->shape[axis];
-  }
+  std::vector<const std::vector<int64_t>*> shapes;
+  for (const DTensor* p : parts) shapes.push_back(&p->shape);
+  std::vector<int64_t> shape;
+  LLMC_RETURN_IF_ERROR(cpu::graph::concatShape(shapes, axis, &shape));
   LLMC_ASSIGN_OR_RETURN(DTensor out, c.alloc(type, shape));
   const std::vector<int64_t> outStr = stridesOf(shape);
   int64_t at = 0;

@@ -5,6 +5,7 @@
 #include "../KernelLibrary.h"
 #include "../KernelPlan.h"
 #include "../../cpu/graph/GraphInterpreter.h"
+#include "../../cpu/graph/GraphShapes.h"
 
 namespace llmc::cuda::graph {
 
@@ -198,14 +199,7 @@ Status GraphRunner::run(const std::vector<GTensor>& inputs, int64_t T, std::vect
   std::vector<DTensor> vals(g_.values.size());
   for (size_t k = 0; k < inputs.size(); ++k) {
     const GraphIO& io = g_.inputs[k];
-    const GraphValue& v = g_.values[io.value];
-    const std::vector<int64_t> want = resolvedShape(v, T);
-    if (inputs[k].shape != want)
-      return InvalidArgument("input '" + io.name + "': shape " + shapeStr(inputs[k].shape) + ", the engine takes " +
-                             shapeStr(want));
-    if (inputs[k].type != v.type)
-      return InvalidArgument("input '" + io.name + "': element type " + gtypeName(inputs[k].type) +
-                             ", the engine takes " + gtypeName(v.type));
+    LLMC_RETURN_IF_ERROR(cpu::graph::checkGraphInput(io, g_.values[io.value], T, inputs[k].shape, inputs[k].type));
     LLMC_ASSIGN_OR_RETURN(vals[io.value], upload(inputs[k]));
   }
   LLMC_CUDA_CHECK(cudaMemsetAsync(errors_.get(), 0, errors_.bytes(), stream_.get()));

@@ -42,6 +42,8 @@ class Engine {
   // The raw `meta` JSON (build flags, report: for `llmc inspect`).
   std::string_view metaJson() const;
   bool hasTokenizer() const { return !tokenizerJson().empty(); }
+  // Whether the engine carries GPU kernels (a `kernels.*` section; none with --gpu-arch none).
+  bool hasKernels() const;
   // tokenizer.json / tokenizer_config.json bytes as embedded; empty when absent.
   std::string_view tokenizerJson() const;
   std::string_view tokenizerConfigJson() const;
