@@ -201,7 +201,54 @@ TEST(GpuBackend, GraphsMatchDirectLaunches) {
 }
 
 // Programmatic dependent launch (sm_90+) changes only when kernels start, never what they compute:
-// a kernel that read its predecessor's output before griddepcontrol.wait would show up here.
+// a kernel that read its predecessor's output before griddepcontrol.wait would show up here. The
+// same for the overlap knobs on top of it: GEMV weights staged in shared memory before the wait,
+// and dependents released before it (a kernel that let its successor read too early, or a staged
+// chunk read back before it landed or in another order, would differ).
+void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
+  const test::TinyLlama model = test::makeTinyLlama(c);
+  const std::string path = tempEnginePath("pdl.engine");
+  ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
+  Loaded pdl = load(path, smallOptions(), true, true), plain = load(path, smallOptions(), true, false);
+  Loaded overlap;
+  {
+    auto e = Engine::load(path);
+    ASSERT_TRUE(e.ok()) << e.status().message();
+    overlap.engine = std::move(e).value();
+    auto b = createCudaBackend();
+    ASSERT_TRUE(b.ok()) << b.status().message();
+    overlap.backend = std::move(b).value();
+    auto* cb = static_cast<cuda::CudaBackend*>(overlap.backend.get());
+    cb->setGemvStageEnabled(true);
+    cb->setEarlyTriggerEnabled(true);
+    ASSERT_OK(overlap.backend->prepare(*overlap.engine, smallOptions()));
+  }
+  ASSERT_TRUE(pdl.backend && plain.backend);
+  std::printf("PDL %s on this device\n", static_cast<cuda::CudaBackend*>(pdl.backend.get())->pdlEnabled() ? "enabled" : "not available");
+  std::mt19937 rng(12);
+  const std::vector<int32_t> toks = randomTokens(rng, 60, c.vocab);
+  StepBatch batch;
+  std::vector<float> a, b;
+  batch.tokens.assign(toks.begin(), toks.begin() + 20);
+  batch.sequences = {SequenceSlice{0, 20, 0, blocks(0, 4)}};
+  std::vector<float> o;
+  ASSERT_OK(pdl.backend->forward(batch, &a));
+  ASSERT_OK(plain.backend->forward(batch, &b));
+  ASSERT_OK(overlap.backend->forward(batch, &o));
+  ASSERT_EQ(a, b) << "prefill";
+  ASSERT_EQ(o, b) << "prefill, overlap knobs";
+  for (int pos = 20; pos < 60; ++pos) {
+    batch.tokens = {toks[pos]};
+    batch.sequences = {SequenceSlice{0, 1, pos, blocks(0, 4)}};
+    ASSERT_OK(pdl.backend->forward(batch, &a));
+    ASSERT_OK(plain.backend->forward(batch, &b));
+    ASSERT_OK(overlap.backend->forward(batch, &o));
+    ASSERT_EQ(a, b) << "decode at " << pos;
+    ASSERT_EQ(o, b) << "decode at " << pos << ", overlap knobs";
+  }
+  std::filesystem::remove(path);
+}
+
 TEST(GpuBackend, PdlMatchesPlainLaunches) {
   LLMC_REQUIRE_GPU();
   test::TinyLlamaConfig c;
@@ -212,29 +259,20 @@ TEST(GpuBackend, PdlMatchesPlainLaunches) {
   c.heads = 4;
   c.kvHeads = 2;
   c.inter = 344;
-  const test::TinyLlama model = test::makeTinyLlama(c);
-  const std::string path = tempEnginePath("pdl.engine");
-  ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
-  Loaded pdl = load(path, smallOptions(), true, true), plain = load(path, smallOptions(), true, false);
-  ASSERT_TRUE(pdl.backend && plain.backend);
-  std::printf("PDL %s on this device\n", static_cast<cuda::CudaBackend*>(pdl.backend.get())->pdlEnabled() ? "enabled" : "not available");
-  std::mt19937 rng(12);
-  const std::vector<int32_t> toks = randomTokens(rng, 60, c.vocab);
-  StepBatch batch;
-  std::vector<float> a, b;
-  batch.tokens.assign(toks.begin(), toks.begin() + 20);
-  batch.sequences = {SequenceSlice{0, 20, 0, blocks(0, 4)}};
-  ASSERT_OK(pdl.backend->forward(batch, &a));
-  ASSERT_OK(plain.backend->forward(batch, &b));
-  ASSERT_EQ(a, b) << "prefill";
-  for (int pos = 20; pos < 60; ++pos) {
-    batch.tokens = {toks[pos]};
-    batch.sequences = {SequenceSlice{0, 1, pos, blocks(0, 4)}};
-    ASSERT_OK(pdl.backend->forward(batch, &a));
-    ASSERT_OK(plain.backend->forward(batch, &b));
-    ASSERT_EQ(a, b) << "decode at " << pos;
+  {
+    SCOPED_TRACE("bf16 hidden 256 (K too short for the GEMV stage: skipped there)");
+    checkPdlAndOverlapKnobs(c);
   }
-  std::filesystem::remove(path);
+  // f32, hidden 2048, inter 1024: every GEMV stages its second round of loads.
+  c.dtype = engine::DType::kF32;
+  c.hidden = 2048;
+  c.headDim = 128;
+  c.heads = 16;
+  c.kvHeads = 4;
+  c.inter = 1024;
+  c.layers = 1;
+  SCOPED_TRACE("f32 hidden 2048");
+  checkPdlAndOverlapKnobs(c);
 }
 
 // Long prompts in 64-token chunks (several query and key tiles per chunk, chunk starts that are

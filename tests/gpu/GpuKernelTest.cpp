@@ -51,12 +51,8 @@ TEST_P(GemvTest, MatchesFloat64) {
   auto dx = upload(xPadded);
   auto dw = upload(w.bytes);
   auto db = upload(bias);
-  auto dy = poisoned(static_cast<size_t>(c.m) * c.n);
   const float* xp = dx.as<float>() + (c.misalignX ? 1 : 0);
   const float* bp = c.bias ? db.as<float>() : nullptr;
-  ASSERT_OK(launchSync(ks.get({KernelKind::kGemv, c.dt, c.k, c.m}), dim3((c.n + 3) / 4), dim3(128), 0, xp,
-                       static_cast<const void*>(dw.get()), bp, dy.as<float>(), c.n, cuda::GemvNormInArgs{},
-                       cuda::GemvNormOutArgs{}));
   std::vector<double> ref(static_cast<size_t>(c.m) * c.n);
   for (int m = 0; m < c.m; ++m)
     for (int n = 0; n < c.n; ++n) {
@@ -64,7 +60,20 @@ TEST_P(GemvTest, MatchesFloat64) {
       for (int k = 0; k < c.k; ++k) s += static_cast<double>(x[m * c.k + k]) * w.values[static_cast<size_t>(n) * c.k + k];
       ref[static_cast<size_t>(m) * c.n + n] = s;
     }
-  EXPECT_LT(relError(download<float>(dy, ref.size()), ref), kF32Tol);
+  // Without and with the shared-memory stage of the second load round: the chunk order per row is
+  // the same either way, so the results must be bit-identical too.
+  std::vector<float> first;
+  for (int stage : {0, 1}) {
+    auto dy = poisoned(static_cast<size_t>(c.m) * c.n);
+    cuda::GemvInArgs in;
+    in.stage = stage;
+    ASSERT_OK(launchSync(ks.get({KernelKind::kGemv, c.dt, c.k, c.m}), dim3((c.n + 3) / 4), dim3(128), 0, xp,
+                         static_cast<const void*>(dw.get()), bp, dy.as<float>(), c.n, in, cuda::GemvNormOutArgs{}));
+    const std::vector<float> got = download<float>(dy, ref.size());
+    EXPECT_LT(relError(got, ref), kF32Tol) << "stage " << stage;
+    if (stage == 0) first = got;
+    else EXPECT_EQ(got, first) << "stage " << stage << " vs 0";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -126,13 +135,14 @@ TEST_P(GemvGluTest, MatchesFloat64AndGemvThenGlu) {
     // The unfused pair: GEMV into gu [m, 2I], then the GLU kernel.
     auto gu = poisoned(static_cast<size_t>(m) * n);
     ASSERT_OK(launchSync(ks.get({KernelKind::kGemv, c.dt, c.k, m}), dim3((n + 3) / 4), dim3(128), 0, dx.as<const float>(),
-                         static_cast<const void*>(dw.get()), bp, gu.as<float>(), n, cuda::GemvNormInArgs{},
+                         static_cast<const void*>(dw.get()), bp, gu.as<float>(), n, cuda::GemvInArgs{},
                          cuda::GemvNormOutArgs{}));
     for (const Act& a : acts) {
       auto y = poisoned(static_cast<size_t>(m) * c.inner), yRef = poisoned(static_cast<size_t>(m) * c.inner);
+      cuda::GemvInArgs in;
+      in.stage = 1;  // the shared-memory stage (compiled in at M = 1): the same sums either way
       ASSERT_OK(launchSync(ks.get({KernelKind::kGemvGlu, c.dt, c.k, m, a.code}), dim3((c.inner + 3) / 4), dim3(128), 0,
-                           dx.as<const float>(), static_cast<const void*>(dw.get()), bp, y.as<float>(), c.inner,
-                           cuda::GemvNormInArgs{}));
+                           dx.as<const float>(), static_cast<const void*>(dw.get()), bp, y.as<float>(), c.inner, in));
       ASSERT_OK(launchSync(ks.get(a.glu), dim3(2, m), dim3(256), 0, static_cast<const void*>(gu.get()), yRef.get(), m,
                            c.inner, kF32Out, kF32Out));
       std::vector<double> ref(gate.size());

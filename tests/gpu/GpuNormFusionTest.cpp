@@ -1,8 +1,8 @@
 // GpuNormFusionTest.cpp - decode's residual-add + RMSNorm folded into the GEMVs around it
-// (gemv.cuh GemvNormOut / GemvNormIn; runtime/backends/cuda/NormFusion.cpp), label `gpu`.
+// (gemv.cuh GemvNormOut / GemvIn; runtime/backends/cuda/NormFusion.cpp), label `gpu`.
 //
 // The producer GEMV (o_proj / down_proj) with a GemvNormOut, then a consumer (plain GEMV and
-// GEMV-GLU) with a GemvNormIn, against float64: s = r + x·Wpᵀ + bp, y = s / sqrt(mean(s²) + eps) *
+// GEMV-GLU) with a GemvIn, against float64: s = r + x·Wpᵀ + bp, y = s / sqrt(mean(s²) + eps) *
 // (w + offset), out = y·Wcᵀ + bc. Also: the residual stream updated in place (s over r), the
 // ticket counter left at zero, and a second launch bit-identical to the first (the statistics are
 // reduced in block order, not in arrival order). Outputs poisoned with NaN before each launch.
@@ -90,13 +90,13 @@ TEST_P(NormFoldTest, MatchesFloat64) {
     no.counter = counter.as<unsigned>();
     ASSERT_OK(launchSync(ks.get({KernelKind::kGemv, c.dt, c.k, c.m}), dim3(blocks), dim3(128), 0, dx.as<const float>(),
                          static_cast<const void*>(dwp.get()), dbp.as<const float>(), sOut.as<float>(), c.h,
-                         cuda::GemvNormInArgs{}, no));
+                         cuda::GemvInArgs{}, no));
     const std::vector<float> gotS = download<float>(sOut, s.size());
     EXPECT_LT(relError(gotS, s), kF32Tol) << "run " << run;
     EXPECT_LT(relError(download<float>(stats, c.m), ss), kF32Tol) << "run " << run;
     EXPECT_EQ(download<unsigned>(counter, 1)[0], 0u) << "the ticket counter must be left at zero";
 
-    cuda::GemvNormInArgs ni;
+    cuda::GemvInArgs ni;
     ni.ss = stats.as<float>();
     ni.eps = eps;
     auto out = poisoned(static_cast<size_t>(c.m) * c.n);

@@ -98,7 +98,8 @@ __device__ __forceinline__ void attnDecodeBody(
     float* __restrict__ partL, float* __restrict__ partAcc, unsigned* __restrict__ counters,
     float* __restrict__ out, int oStride, const float* __restrict__ kIn, int kStride,
     const float* __restrict__ vIn, int vStride, const int* __restrict__ positions,
-    const int* __restrict__ slots, int rot, const float* __restrict__ invFreq, int interleaved) {
+    const int* __restrict__ slots, int rot, const float* __restrict__ invFreq, int interleaved,
+    int earlyTrigger) {
   using S = DecodeShape<KV, HD>;
   constexpr int E = S::E, CPL = S::CPL, LPK = S::LPK, KPW = S::KPW, UK = S::UK;
   constexpr int N = CPL * E;  // accumulator elements per lane per head
@@ -178,8 +179,13 @@ __device__ __forceinline__ void attnDecodeBody(
   // written during the step (the new key comes from shared memory), so the first key groups are
   // requested before waiting for the q/k/v producer, overlapping its tail. Without it the previous
   // kernel (rope_kv_write) writes the cache: wait first.
+  // earlyTrigger: the next kernel (the o_proj GEMV) may launch as soon as every block of this one
+  // has started, so its weight prefetch overlaps this latency-bound kernel and the QKV GEMV's tail,
+  // not only what follows this kernel's own wait (safe: every kernel waits before reading).
   if (ropeMode && k0 < k1) loadKeys(k0);
-  pdlEnter();
+  if (earlyTrigger) launchDependents();
+  gridWait();
+  if (!earlyTrigger) launchDependents();
 
   if (ropeMode) {
     const int t = seq, pos = positions[t];
@@ -364,6 +370,7 @@ __device__ __forceinline__ void attnDecodeBody(
 //   `out` must then not overlap q/kIn/vIn (blocks read them while others store).
 // out == null: every block writes its partials, partM/partL [nseq, nh, nsplit] and
 //   partAcc [nseq, nh, nsplit, HD], and llmc_attn_combine merges them (LLMC_CUDA_FUSED_ATTN=0).
+// earlyTrigger != 0: the dependent launch is released before this kernel waits for its predecessor.
 // out != null (fused): out[s*oStride + h*HD + d] is written by this launch. nsplit == 1: each block
 //   normalises its own state and stores it (no partials). nsplit > 1: partials as above, and the
 //   last block of each (sequence, blockIdx.y) combines them; counters [nseq * gridDim.y], zeroed
@@ -379,12 +386,13 @@ __device__ __forceinline__ void attnDecodeBody(
       float* __restrict__ out, int oStride, const float* __restrict__ kIn, int kStride,          \
       const float* __restrict__ vIn, int vStride, const int* __restrict__ positions,             \
       const int* __restrict__ slots, int rot, const float* __restrict__ invFreq,                 \
-      int interleaved) {                                                                         \
+      int interleaved, int earlyTrigger) {                                                       \
     /* attnDecodeBody calls pdlEnter() itself, after its first loads in the fused-rope mode. */  \
     ::llmc::attnDecodeBody<KV, HD, G>(q, qStride, cache, blockSize, blockTables, maxBlocks,      \
                                       seqLens, numHeads, numKvHeads, scale, window, partM,       \
                                       partL, partAcc, counters, out, oStride, kIn, kStride, vIn, \
-                                      vStride, positions, slots, rot, invFreq, interleaved);     \
+                                      vStride, positions, slots, rot, invFreq, interleaved,      \
+                                      earlyTrigger);                                             \
   }
 
 // The unfused combine: out[s*oStride + h*hd + d] from the nsplit partials of (s, h) (combineSplits).

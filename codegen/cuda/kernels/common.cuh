@@ -84,6 +84,22 @@ __device__ __forceinline__ uint4 loadStream16(const void* p) {
   return r;
 }
 
+// Shared-memory address (32-bit, .shared window) of a generic pointer into shared memory.
+__device__ __forceinline__ u32 sharedAddress(const void* p) {
+  u32 r;
+  asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(r) : "l"(p));
+  return r;
+}
+// 16 bytes global -> shared, bypassing L1; srcBytes 0 zero-fills the destination.
+__device__ __forceinline__ void cpAsync16(u32 dst, const void* src, int srcBytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src), "r"(srcBytes) : "memory");
+}
+__device__ __forceinline__ void cpAsyncCommit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void cpAsyncWait() {
+  asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
+}
+
 // 16-byte read-only load that may stay in L1 (activations, KV tiles re-read by other warps).
 __device__ __forceinline__ uint4 loadCached16(const void* p) {
   return __ldg(reinterpret_cast<const uint4*>(p));

@@ -21,7 +21,7 @@
 //   * the GEMV before the norm (o_proj, down_proj) takes a GemvNormOut: it adds the residual in its
 //     epilogue (h = r + x·Wᵀ), stores h and h ∘ w, and leaves sum(h²) in ssOut: per-block partial
 //     sums, then the block that finishes last adds them up in block order (deterministic);
-//   * the GEMV after it (the fused QKV or gate/up projection) takes a GemvNormIn and multiplies its
+//   * the GEMV after it (the fused QKV or gate/up projection) takes a GemvIn and multiplies its
 //     dot products by inv before the bias.
 // A one-block-per-row norm kernel at batch 1 runs on one SM of the GPU (~7 us, twice per layer);
 // this way the norm costs a few hundred extra bytes per block and no launch.
@@ -34,11 +34,19 @@ namespace llmc {
 constexpr int kGemvWarps = 4;
 constexpr int kGemvUnroll = 8;
 
-// The input side of a folded RMSNorm: x rows are h ∘ w; ss[m] = sum(h[m]²) over the K columns.
-// ss == nullptr: x is used as it is.
-struct GemvNormIn {
+// Per-launch input options.
+//   * A folded RMSNorm before the GEMV: x rows are h ∘ w; ss[m] = sum(h[m]²) over the K columns.
+//     ss == nullptr: x is used as it is.
+//   * stage != 0: the second round of weight loads is also requested before gridWait(), into
+//     shared memory (cp.async): twice the weight bytes in flight while the previous kernel
+//     finishes, without the registers that would cost occupancy (docs/perf.md).
+//   * earlyTrigger != 0: the next kernel may launch as soon as every block of this one has started
+//     (before this one waits for its predecessor), so its own weight prefetch starts sooner.
+struct GemvIn {
   const float* ss;
   float eps;
+  int stage;
+  int earlyTrigger;
 };
 
 // The output side: y = residual + x·Wᵀ (+ bias) (y may be residual itself), xw = y ∘ (normW +
@@ -56,7 +64,7 @@ struct GemvNormOut {
 
 // inv[m] of a folded norm (after gridWait: ss is the previous kernel's output).
 template <int K, int M>
-__device__ __forceinline__ void normScales(const GemvNormIn& nin, float (&inv)[M]) {
+__device__ __forceinline__ void normScales(const GemvIn& nin, float (&inv)[M]) {
 #pragma unroll
   for (int m = 0; m < M; ++m) inv[m] = nin.ss != nullptr ? rsqrtf(nin.ss[m] * (1.f / (float)K) + nin.eps) : 1.f;
 }
@@ -88,7 +96,7 @@ __device__ __forceinline__ void gemvDot(const float* __restrict__ x, int k0, con
 // must then return without touching the shuffles below.
 template <typename W, int K, int M, int R>
 __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, const W* const (&wr)[R],
-                                               bool active, float (&acc)[R][M]) {
+                                               bool active, const GemvIn& in, float (&acc)[R][M]) {
   const int lane = threadIdx.x & 31;
   constexpr int E = Vec16<W>::kElems;
   constexpr int kChunks = K / E;
@@ -103,7 +111,16 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
 
   // The first weight chunks are requested before waiting for the previous kernel (programmatic
   // dependent launch): weights depend on no kernel, so the start of this GEMV's weight stream
-  // overlaps the previous kernel's tail.
+  // overlaps the previous kernel's tail. Round 0 (chunks [0, U) of each row) goes to registers;
+  // with `staging`, round 1 (chunks [U, 2U)) to this lane's shared-memory slots as well, so twice
+  // the bytes are in flight by the time the predecessor completes, with no extra registers. A lane
+  // reads back only its own slots: no barrier, cp.async.wait_all suffices.
+  // Compiled in for M = 1 only: batch 1 is what the stage is for, and at larger M the extra
+  // registers made ptxas spill (K = 11008, M = 6 on sm_86) or drop a block per SM.
+  constexpr bool kCanStage = M == 1 && 2 * U <= kFull;
+  __shared__ __align__(16) uint4 staged[kGemvWarps][kGemvUnroll][32];  // dropped by ptxas when unused
+  const int warp = threadIdx.x >> 5;
+  const bool staging = kCanStage && in.stage != 0 && vectorOk && active;
   uint4 wv[R][U];
   if (vectorOk && active) {
 #pragma unroll
@@ -111,9 +128,18 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
 #pragma unroll
       for (int r = 0; r < R; ++r)
         if (u < kFull) wv[r][u] = loadStream16(wr[r] + (u * 32 + lane) * E);
+    if (staging) {
+#pragma unroll
+      for (int u = 0; u < U; ++u)
+#pragma unroll
+        for (int r = 0; r < R; ++r)
+          cpAsync16(sharedAddress(&staged[warp][u * R + r][lane]), wr[r] + ((U + u) * 32 + lane) * E, 16);
+      cpAsyncCommit();
+    }
   }
+  if (in.earlyTrigger) launchDependents();
   gridWait();
-  launchDependents();
+  if (!in.earlyTrigger) launchDependents();
   if (!active) return false;
 
 #pragma unroll
@@ -122,26 +148,40 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
     for (int m = 0; m < M; ++m) acc[r][m] = 0.f;
 
   if (vectorOk) {
+    // Chunks are accumulated in increasing order per row whether or not round 1 was staged, so
+    // the sums do not depend on it.
+    auto consume = [&](int c, const uint4 (&v)[R]) {
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        float wf[E];
+        unpack16(v[r], (const W*)nullptr, wf);
+        gemvDot<K, M, E>(x, (c * 32 + lane) * E, wf, acc[r]);
+      }
+    };
     // Not unrolled: one body of kGemvUnroll loads already keeps enough bytes in flight, and a
     // fully unrolled K=11008 x M=8 body makes NVRTC take seconds per kernel (docs/cuda.md).
+    // Round 0 uses the chunks already in registers; round 1 fills the same registers from the
+    // stage when there is one, later rounds from global memory. (One fill-then-consume body: a
+    // separate loop over the stage made ptxas keep ~16 more registers.)
+    if (staging) asm volatile("cp.async.wait_all;" ::: "memory");
 #pragma unroll 1
     for (int c0 = 0; c0 < kFull; c0 += U) {
       if (c0 > 0) {
+        const bool fromStage = staging && c0 == U;
 #pragma unroll
         for (int u = 0; u < U; ++u)
 #pragma unroll
           for (int r = 0; r < R; ++r)
-            if (c0 + u < kFull) wv[r][u] = loadStream16(wr[r] + ((c0 + u) * 32 + lane) * E);
+            if (c0 + u < kFull)
+              wv[r][u] = fromStage ? staged[warp][u * R + r][lane] : loadStream16(wr[r] + ((c0 + u) * 32 + lane) * E);
       }
 #pragma unroll
       for (int u = 0; u < U; ++u) {
         if (c0 + u < kFull) {
+          uint4 v[R];
 #pragma unroll
-          for (int r = 0; r < R; ++r) {
-            float wf[E];
-            unpack16(wv[r][u], (const W*)nullptr, wf);
-            gemvDot<K, M, E>(x, ((c0 + u) * 32 + lane) * E, wf, acc[r]);
-          }
+          for (int r = 0; r < R; ++r) v[r] = wv[r][u];
+          consume(c0 + u, v);
         }
       }
     }
@@ -219,13 +259,13 @@ __device__ __forceinline__ void gemvNormEpilogue(const float (&out)[M], bool liv
 template <typename W, int K, int M>
 __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* __restrict__ w,
                                          const float* __restrict__ bias, float* __restrict__ y,
-                                         int n, const GemvNormIn& nin, const GemvNormOut& nout) {
+                                         int n, const GemvIn& nin, const GemvNormOut& nout) {
   const int row = blockIdx.x * kGemvWarps + (threadIdx.x >> 5);
   const int lane = threadIdx.x & 31;
   const bool active = row < n;
   const W* const wr[1] = {w + (u64)(active ? row : 0) * K};
   float acc[1][M];
-  const bool live = gemvAccumulate<W, K, M, 1>(x, wr, active, acc);
+  const bool live = gemvAccumulate<W, K, M, 1>(x, wr, active, nin, acc);
   // An inactive warp leaves as a whole (no shuffle below misses a lane), except into the
   // norm epilogue, whose barriers every warp must reach.
   if (!live && nout.residual == nullptr) return;
@@ -254,14 +294,14 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
 template <typename W, int K, int M, float (*ACT)(float)>
 __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W* __restrict__ w,
                                             const float* __restrict__ bias, float* __restrict__ y,
-                                            int inner, const GemvNormIn& nin) {
+                                            int inner, const GemvIn& nin) {
   const int row = blockIdx.x * kGemvWarps + (threadIdx.x >> 5);
   const int lane = threadIdx.x & 31;
   const bool active = row < inner;
   const u64 g = (u64)(active ? row : 0);
   const W* const wr[2] = {w + g * K, w + (g + inner) * K};
   float acc[2][M];
-  if (!gemvAccumulate<W, K, M, 2>(x, wr, active, acc)) return;
+  if (!gemvAccumulate<W, K, M, 2>(x, wr, active, nin, acc)) return;
   float inv[M];
   normScales<K, M>(nin, inv);
   const float bg = bias != nullptr ? bias[row] : 0.f;
@@ -276,21 +316,44 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
 
 }  // namespace llmc
 
+// Register caps, per M (a literal in the generated source, so it can pick): M = 1, the staged
+// kernel, at 56 (9 blocks, 36 warps per SM; without the cap ptxas for sm_86 took 92, 5 blocks per
+// SM). Other M stay unbounded: a minimum-blocks hint there makes ptxas spend the whole budget it
+// allows.
+#define LLMC_GEMV_BOUNDS_1 __launch_bounds__(128, 9)
+#define LLMC_GEMV_BOUNDS_2 __launch_bounds__(128)
+#define LLMC_GEMV_BOUNDS_3 __launch_bounds__(128)
+#define LLMC_GEMV_BOUNDS_4 __launch_bounds__(128)
+#define LLMC_GEMV_BOUNDS_5 __launch_bounds__(128)
+#define LLMC_GEMV_BOUNDS_6 __launch_bounds__(128)
+#define LLMC_GEMV_BOUNDS_7 __launch_bounds__(128)
+#define LLMC_GEMV_BOUNDS_8 __launch_bounds__(128)
+
 // x: [M, K] f32; w: [N, K] W; bias: [N] f32 or null; y: [M, N] f32 (must not overlap x).
 // nin / nout: a folded RMSNorm before / after (null ss / residual: none).
 #define LLMC_DEFINE_GEMV(NAME, W, K, M)                                                         \
-  extern "C" __global__ void __launch_bounds__(128)                                             \
+  extern "C" __global__ void LLMC_GEMV_BOUNDS_##M                                                 \
       NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
-           float* __restrict__ y, int n, ::llmc::GemvNormIn nin, ::llmc::GemvNormOut nout) {    \
+           float* __restrict__ y, int n, ::llmc::GemvIn nin, ::llmc::GemvNormOut nout) {    \
     ::llmc::gemvBody<W, K, M>(x, w, bias, y, n, nin, nout);                                     \
   }
 
 // x: [M, K] f32; w: [2 * inner, K] W (gate rows, then up rows); bias: [2 * inner] f32 or null;
 // y: [M, inner] f32 = ACT(gate) * up (must not overlap x). ACT: ::llmc::siluf, geluTanh, geluErf.
 // nin: a folded RMSNorm before (null ss: none). Launch: block 128, grid ceil(inner / 4).
+// Register caps as for the plain GEMV: M = 1 (the staged kernel) at 64, 8 blocks per SM (ptxas
+// takes 66 otherwise); other M unbounded.
+#define LLMC_GEMV_GLU_BOUNDS_1 __launch_bounds__(128, 8)
+#define LLMC_GEMV_GLU_BOUNDS_2 __launch_bounds__(128)
+#define LLMC_GEMV_GLU_BOUNDS_3 __launch_bounds__(128)
+#define LLMC_GEMV_GLU_BOUNDS_4 __launch_bounds__(128)
+#define LLMC_GEMV_GLU_BOUNDS_5 __launch_bounds__(128)
+#define LLMC_GEMV_GLU_BOUNDS_6 __launch_bounds__(128)
+#define LLMC_GEMV_GLU_BOUNDS_7 __launch_bounds__(128)
+#define LLMC_GEMV_GLU_BOUNDS_8 __launch_bounds__(128)
 #define LLMC_DEFINE_GEMV_GLU(NAME, W, K, M, ACT)                                                \
-  extern "C" __global__ void __launch_bounds__(128)                                             \
+  extern "C" __global__ void LLMC_GEMV_GLU_BOUNDS_##M                                              \
       NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
-           float* __restrict__ y, int inner, ::llmc::GemvNormIn nin) {                          \
+           float* __restrict__ y, int inner, ::llmc::GemvIn nin) {                          \
     ::llmc::gemvGluBody<W, K, M, ACT>(x, w, bias, y, inner, nin);                               \
   }

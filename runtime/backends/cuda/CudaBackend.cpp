@@ -72,6 +72,17 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
     if (v < 1 || v > 16) return InvalidArgument(std::string("LLMC_CUDA_DECODE_BLOCKS_PER_SM=") + b + ": expected 1..16");
     decodeBlocksPerSm_ = v;
   }
+  if (const char* b = std::getenv("LLMC_CUDA_GEMV_STAGE"); b && *b) {
+    const int v = std::atoi(b);
+    if (v < 0 || v > 1) return InvalidArgument(std::string("LLMC_CUDA_GEMV_STAGE=") + b + ": expected 0 or 1");
+    gemvStage_ = v;
+  }
+  if (const char* f = std::getenv("LLMC_CUDA_EARLY_TRIGGER"); f && *f) earlyTrigger_ = std::string(f) != "0";
+  if (const char* b = std::getenv("LLMC_CUDA_SMEM_CARVEOUT"); b && *b) {
+    const int v = std::atoi(b);
+    if (v < 0 || v > 100) return InvalidArgument(std::string("LLMC_CUDA_SMEM_CARVEOUT=") + b + ": expected 0..100");
+    smemCarveout_ = v;
+  }
 
   LLMC_CUDA_CHECK(cudaSetDevice(device_));
   int major = 0, minor = 0;
@@ -83,7 +94,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   const char* pdlEnv = std::getenv("LLMC_CUDA_PDL");
   pdl_ = pdlAllowed_ && cc_ >= 90 && !(pdlEnv && std::string(pdlEnv) == "0");
   LLMC_ASSIGN_OR_RETURN(stream_, createStream());
-  LLMC_ASSIGN_OR_RETURN(lib_, KernelLibrary::load(engine.file(), cc_));
+  LLMC_ASSIGN_OR_RETURN(lib_, KernelLibrary::load(engine.file(), cc_, smemCarveout_));
 
   // The plan decides the KV-cache dtype exactly as the codegen did.
   const SectionView* programSection = engine.file().find(engine::kSectionProgram);

@@ -72,6 +72,12 @@ class CudaBackend : public Backend {
   void setGraphsEnabled(bool on) { graphs_ = on; }
   bool pdlEnabled() const { return pdl_; }
   void setPdlEnabled(bool on) { pdlAllowed_ = on; pdl_ = pdl_ && on; }
+  // Launch-overlap knobs (before prepare(); they change when loads are issued, never the results):
+  // GEMVs stage their second round of weight loads in shared memory before waiting for the
+  // previous kernel (LLMC_CUDA_GEMV_STAGE), and GEMVs and decode attention release their
+  // dependent launch before that wait (LLMC_CUDA_EARLY_TRIGGER).
+  void setGemvStageEnabled(bool on) { gemvStage_ = on ? 1 : 0; }
+  void setEarlyTriggerEnabled(bool on) { earlyTrigger_ = on ? 1 : 0; }
   // The tensor-core prefill attention (before prepare(); LLMC_CUDA_PREFILL_TC=0 disables it).
   void setPrefillTcEnabled(bool on) { prefillTc_ = on; }
   // Whether prepare() found the tensor-core prefill for every attention step.
@@ -150,8 +156,9 @@ class CudaBackend : public Backend {
   // sets normOutSite / normInSite / normFusedAway, relocates the normalised values (and sums that
   // the early write would clobber) and allocates the sites' statistics. After planGluFusion.
   Status planNormFusion();
-  // The folded-norm arguments of a linear step running as a GEMV of `rows` rows (none: defaults).
-  GemvNormInArgs normInArgs(const Prepared& p, int rows) const;
+  // The input-side options of a linear step running as a GEMV of `rows` rows: its folded norm
+  // (none: defaults) and the shared-memory staging depth.
+  GemvInArgs gemvInArgs(const Prepared& p, int rows) const;
   GemvNormOutArgs normOutArgs(const Prepared& p, const StepShape& shape) const;
   // Where value v is in this step: its arena slot, or its slot in fusedOut_ when it is a relocated
   // GLU-fused output and the step runs the fused GEMV (rows <= kMaxGemvRows).
@@ -179,7 +186,7 @@ class CudaBackend : public Backend {
   Status enqueueAttention(const Prepared& p, const StepShape& shape, float* const* in, engine::DType inType, float* out,
                           engine::DType outType);
   Status enqueueLinear(const Prepared& p, const void* x, engine::DType xType, void* y, engine::DType yType, int rows,
-                       const GemvNormInArgs& nin);
+                       const GemvInArgs& nin);
   Status runDecodeGraph(const StepShape& shape, Tail tail);
   // The sampling kernels over the step's logits rows (GpuSampler.cpp); their ids into sampler_.
   Status enqueueSampleTail(const float* logits, const int32_t* rowIds, int vocab, const StepShape& shape);
@@ -273,6 +280,15 @@ class CudaBackend : public Backend {
   bool fusedRope_ = true;
   // Decode attention blocks per SM the split count aims at (LLMC_CUDA_DECODE_BLOCKS_PER_SM, 1..16).
   int decodeBlocksPerSm_ = 2;
+  // 1: GEMVs also prefetch their second round of weight loads into shared memory before gridWait
+  // (LLMC_CUDA_GEMV_STAGE=0|1).
+  int gemvStage_ = 0;
+  // Preferred shared-memory carveout (percent) set on every kernel; -1: the driver's choice
+  // (LLMC_CUDA_SMEM_CARVEOUT).
+  int smemCarveout_ = -1;
+  // 1: GEMVs and decode attention release their dependent launch before waiting for their
+  // predecessor, not after (LLMC_CUDA_EARLY_TRIGGER=0|1).
+  int earlyTrigger_ = 0;
   std::vector<engine::DType> handoff_;  // per value: its 16-bit prefill type, or f32 (never narrowed)
   std::unique_ptr<Backend> graph_;  // set when the engine holds a graph program; it does the work
   bool pdl_ = false;  // programmatic dependent launch (sm_90+; LLMC_CUDA_PDL=0 disables)

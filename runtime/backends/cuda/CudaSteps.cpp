@@ -58,7 +58,7 @@ Status CudaBackend::enqueueProgram(const StepShape& shape) {
 }
 
 Status CudaBackend::enqueueLinear(const Prepared& p, const void* x, engine::DType xType, void* y, engine::DType yType,
-                                  int rows, const GemvNormInArgs& nin) {
+                                  int rows, const GemvInArgs& nin) {
   if (rows <= kMaxGemvRows) {  // handoffType() keeps both f32 here
     const dim3 grid(static_cast<unsigned>((p.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
     return launch(p.gemv[rows], grid, dim3(kGemvThreads), 0, "gemv", static_cast<const float*>(x), p.w, p.biasF32,
@@ -125,7 +125,7 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
                                 attnCounters_.as<unsigned>(), fusedOut, nh * hd,
                                 ropeInKernel ? static_cast<const float*>(k) : nullptr, kStride,
                                 ropeInKernel ? static_cast<const float*>(v) : nullptr, vStride, meta + offPositions_,
-                                meta + offSlots_, rot, p.invFreq, static_cast<int>(a.interleaved)));
+                                meta + offSlots_, rot, p.invFreq, static_cast<int>(a.interleaved), earlyTrigger_));
     if (fusedAttn_) return Status::Ok();
     return launch(p.kernel, dim3(nh, shape.nseq), dim3(128), 0, "attn_combine", static_cast<const float*>(partM),
                   static_cast<const float*>(partL), static_cast<const float*>(partAcc), splits, hd, out, nh * hd);
@@ -160,7 +160,7 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
     const NormSite& site = normSites_[p.normOutSite];
     const dim3 grid(static_cast<unsigned>((p.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
     return launch(p.gemv[R], grid, dim3(kGemvThreads), 0, "gemv_add_norm", static_cast<const float*>(ptr(step.in[0])),
-                  p.w, p.biasF32, ptr(site.sum), p.n, normInArgs(p, R), normOutArgs(p, shape));
+                  p.w, p.biasF32, ptr(site.sum), p.n, gemvInArgs(p, R), normOutArgs(p, shape));
   }
 
   std::vector<float*> in;
@@ -235,9 +235,9 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
         const int inner = p.n / 2;
         const dim3 grid(static_cast<unsigned>((inner + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
         return launch(p.gemvGlu[R], grid, dim3(kGemvThreads), 0, "gemv_glu", static_cast<const float*>(in[0]), p.w,
-                      p.biasF32, ptr(p.gluOut), inner, normInArgs(p, R));
+                      p.biasF32, ptr(p.gluOut), inner, gemvInArgs(p, R));
       }
-      LLMC_RETURN_IF_ERROR(enqueueLinear(p, in[0], inT[0], out[0], outT[0], R, normInArgs(p, R)));
+      LLMC_RETURN_IF_ERROR(enqueueLinear(p, in[0], inT[0], out[0], outT[0], R, gemvInArgs(p, R)));
       break;
     case OpKind::kSplit: {
       int col = 0;

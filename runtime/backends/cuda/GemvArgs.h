@@ -1,4 +1,4 @@
-// GemvArgs.h - host mirrors of the GEMV kernels' folded-norm parameters (GemvNormIn /
+// GemvArgs.h - host mirrors of the GEMV kernels' per-launch options (GemvIn /
 // GemvNormOut in codegen/cuda/kernels/gemv.cuh), passed by value as the kernels' last arguments.
 //
 // Owned by the CUDA backend. Field order and types must match gemv.cuh exactly (the launch copies
@@ -8,10 +8,13 @@
 namespace llmc::cuda {
 
 // x holds h ∘ w; ss[m] = sum(h[m]²): the GEMV multiplies row m's dot products by
-// rsqrt(ss[m] / K + eps). ss == nullptr: none.
-struct GemvNormInArgs {
+// rsqrt(ss[m] / K + eps). ss == nullptr: none. stage != 0: the second round of weight loads is
+// prefetched into shared memory before the kernel waits for its predecessor (0: registers only).
+struct GemvInArgs {
   const float* ss = nullptr;
   float eps = 0.f;
+  int stage = 0;
+  int earlyTrigger = 0;  // != 0: release the dependent launch before waiting for the predecessor
 };
 
 // The GEMV adds `residual` to its output, stores it, stores it ∘ (normW + normOffset) into xw and
@@ -27,7 +30,7 @@ struct GemvNormOutArgs {
   float* ssOut = nullptr;
 };
 
-static_assert(sizeof(GemvNormInArgs) == 16, "GemvNormIn layout (gemv.cuh)");
+static_assert(sizeof(GemvInArgs) == 24, "GemvIn layout (gemv.cuh)");
 static_assert(sizeof(GemvNormOutArgs) == 56, "GemvNormOut layout (gemv.cuh)");
 
 }  // namespace llmc::cuda

@@ -47,7 +47,7 @@ StatusOr<std::string> pickKernelSection(const std::vector<std::string>& sections
   return Unsupported(enginePath + ": no kernels for " + dev + " (engine has " + list + ")");
 }
 
-StatusOr<std::unique_ptr<KernelLibrary>> KernelLibrary::load(const EngineFile& file, int cc) {
+StatusOr<std::unique_ptr<KernelLibrary>> KernelLibrary::load(const EngineFile& file, int cc, int carveout) {
   std::vector<std::string> names;
   for (const SectionView& s : file.sections()) names.push_back(s.name);
   LLMC_ASSIGN_OR_RETURN(std::string section, pickKernelSection(names, cc, file.path()));
@@ -55,6 +55,7 @@ StatusOr<std::unique_ptr<KernelLibrary>> KernelLibrary::load(const EngineFile& f
   if (view == nullptr) return Internal(file.path() + ": section " + section + " vanished");
   std::unique_ptr<KernelLibrary> lib(new KernelLibrary());
   lib->path_ = file.path();
+  lib->carveout_ = carveout;
   lib->section_ = section;
   LLMC_ASSIGN_OR_RETURN(lib->image_, parseBundle(view->bytes, file.path() + ": " + section));
   if (lib->image_.isPtx && archNumber(lib->image_.arch) > cc) {
@@ -86,6 +87,13 @@ StatusOr<cudaKernel_t> KernelLibrary::get(const std::string& name) {
   if (e != cudaSuccess) {
     cudaGetLastError();
     return cudaStatus(e, path_ + ": " + section_ + ": kernel " + name);
+  }
+  if (carveout_ >= 0) {
+    int device = 0;
+    LLMC_RETURN_IF_ERROR(cudaStatus(cudaGetDevice(&device), "cudaGetDevice"));
+    LLMC_RETURN_IF_ERROR(cudaStatus(
+        cudaKernelSetAttributeForDevice(k, cudaFuncAttributePreferredSharedMemoryCarveout, carveout_, device),
+        path_ + ": kernel " + name + ": shared-memory carveout " + std::to_string(carveout_)));
   }
   kernels_[name] = k;
   return k;

@@ -31,7 +31,10 @@ StatusOr<std::string> pickKernelSection(const std::vector<std::string>& sections
 
 class KernelLibrary {
  public:
-  static StatusOr<std::unique_ptr<KernelLibrary>> load(const EngineFile& file, int cc);
+  // carveout >= 0: every kernel handed out gets that preferred shared-memory carveout (percent of
+  // the SM's L1/shared storage). Kernels that overlap under programmatic dependent launch share an
+  // SM only when its carveout suits both, so one value for all of them keeps the overlap possible.
+  static StatusOr<std::unique_ptr<KernelLibrary>> load(const EngineFile& file, int cc, int carveout = -1);
 
   // The kernel named `name`; error when the engine's kernels do not include it (an engine built
   // by another llmc version, or for another program).
@@ -46,6 +49,7 @@ class KernelLibrary {
   KernelLibrary() = default;
   std::string path_;
   std::string section_;
+  int carveout_ = -1;
   KernelImage image_;  // kept: the library may refer to the image bytes
   Library lib_;
   std::map<std::string, cudaKernel_t> kernels_;

@@ -5,7 +5,7 @@
 // `s, y = add_rms_norm(d, r)` (s = d + r, the residual stream; y = rms_norm(s) * w), then one or
 // more linears reading y (the fused QKV or gate/up projection). At decode batch sizes the norm is
 // one block per row: ~7 us on one SM while the rest of the GPU idles, twice per layer. Instead
-// (gemv.cuh, GemvNormOut / GemvNormIn):
+// (gemv.cuh, GemvNormOut / GemvIn):
 //   * the GEMV of d adds r in its epilogue and stores s, y' = s ∘ w, and sum(s²) per row (block
 //     partials reduced by the last block in block order: deterministic);
 //   * each GEMV reading y reads y' and multiplies its dot products by rsqrt(sum(s²) / H + eps),
@@ -107,8 +107,10 @@ Status CudaBackend::planNormFusion() {
   return Status::Ok();
 }
 
-GemvNormInArgs CudaBackend::normInArgs(const Prepared& p, int rows) const {
-  GemvNormInArgs a;
+GemvInArgs CudaBackend::gemvInArgs(const Prepared& p, int rows) const {
+  GemvInArgs a;
+  a.stage = gemvStage_;
+  a.earlyTrigger = earlyTrigger_;
   if (p.normInSite < 0 || rows > kMaxGemvRows) return a;
   const NormSite& site = normSites_[p.normInSite];
   a.ss = normStats_.as<float>() + site.statsOffset;
