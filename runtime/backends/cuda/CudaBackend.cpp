@@ -588,10 +588,13 @@ Status CudaBackend::forwardArgmax(const StepBatch& batch, std::vector<int32_t>* 
   if (graph_) return graph_->forwardArgmax(batch, tokens);
   if (argmaxRows_ == nullptr) return Backend::forwardArgmax(batch, tokens);
   StepShape shape;
+  stepTimer_.begin(stream_.get());
   LLMC_RETURN_IF_ERROR(runStep(batch, Tail::kArgmax, &shape));
   const size_t bytes = static_cast<size_t>(shape.nseq) * 4;
   LLMC_CUDA_CHECK(cudaMemcpyAsync(argmaxHost_.get(), argmaxOut_, bytes, cudaMemcpyDeviceToHost, stream_.get()));
+  stepTimer_.end(stream_.get());
   LLMC_RETURN_IF_ERROR(cudaStatus(cudaStreamSynchronize(stream_.get()), "running the step"));
+  stepTimer_.finish(shape.decode);
   tokens->assign(argmaxHost_.as<int32_t>(), argmaxHost_.as<int32_t>() + shape.nseq);
   return Status::Ok();
 }

@@ -32,6 +32,7 @@
 #include "KernelLibrary.h"
 #include "KernelPlan.h"
 #include "LtGemm.h"
+#include "StepTimer.h"
 #include "llmc/runtime/Backend.h"
 #include "llmc/runtime/Engine.h"
 
@@ -296,6 +297,7 @@ class CudaBackend : public Backend {
   // Decode graphs and the eager runs before each capture, by (batch size, tail).
   std::map<std::pair<int, Tail>, GraphExec> decodeGraphs_;
   std::map<std::pair<int, Tail>, int> decodeRuns_;
+  StepTimer stepTimer_;  // LLMC_CUDA_STEP_TIMING=1: device vs host time per decode step
 };
 
 // The kernels' ActType code (common.cuh) of an activation type: f32 0, bf16 1, f16 2.
