@@ -200,6 +200,19 @@ TEST(GpuBackend, GraphsMatchDirectLaunches) {
   std::filesystem::remove(path);
 }
 
+// A fused bf16 model small enough to build in a second, with GQA and head_dim 64.
+test::TinyLlamaConfig smallBf16Config() {
+  test::TinyLlamaConfig c;
+  c.fused = true;
+  c.dtype = engine::DType::kBF16;
+  c.hidden = 256;
+  c.headDim = 64;
+  c.heads = 4;
+  c.kvHeads = 2;
+  c.inter = 344;
+  return c;
+}
+
 // Programmatic dependent launch (sm_90+) changes only when kernels start, never what they compute:
 // a kernel that read its predecessor's output before griddepcontrol.wait would show up here. The
 // same for the overlap knobs on top of it: GEMV weights staged in shared memory before the wait,
@@ -251,14 +264,7 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
 
 TEST(GpuBackend, PdlMatchesPlainLaunches) {
   LLMC_REQUIRE_GPU();
-  test::TinyLlamaConfig c;
-  c.fused = true;
-  c.dtype = engine::DType::kBF16;
-  c.hidden = 256;
-  c.headDim = 64;
-  c.heads = 4;
-  c.kvHeads = 2;
-  c.inter = 344;
+  test::TinyLlamaConfig c = smallBf16Config();
   {
     SCOPED_TRACE("bf16 hidden 256 (K too short for the GEMV stage: skipped there)");
     checkPdlAndOverlapKnobs(c);
@@ -599,14 +605,7 @@ TEST(GpuBackend, GeneratorDeviceArgmaxSameTokens) {
 // backend that never measured.
 TEST(GpuBackend, MeasureLimitsLeavesTheEngineAlone) {
   LLMC_REQUIRE_GPU();
-  test::TinyLlamaConfig c;
-  c.fused = true;
-  c.dtype = engine::DType::kBF16;
-  c.hidden = 256;
-  c.headDim = 64;
-  c.heads = 4;
-  c.kvHeads = 2;
-  c.inter = 344;
+  test::TinyLlamaConfig c = smallBf16Config();
   const test::TinyLlama model = test::makeTinyLlama(c);
   const std::string path = tempEnginePath("limits.engine");
   ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
