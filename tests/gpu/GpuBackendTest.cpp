@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -34,7 +35,9 @@ struct Loaded {
   std::unique_ptr<Backend> backend;
 };
 
-Loaded load(const std::string& path, const BackendOptions& opts, bool graphs = true, bool pdl = true) {
+// configure: backend settings applied before prepare() (the launch-overlap knobs, say).
+Loaded load(const std::string& path, const BackendOptions& opts, bool graphs = true, bool pdl = true,
+            const std::function<void(cuda::CudaBackend&)>& configure = nullptr) {
   Loaded l;
   auto e = Engine::load(path);
   EXPECT_TRUE(e.ok()) << e.status().message();
@@ -46,10 +49,24 @@ Loaded load(const std::string& path, const BackendOptions& opts, bool graphs = t
   l.backend = std::move(b).value();
   static_cast<cuda::CudaBackend*>(l.backend.get())->setGraphsEnabled(graphs);
   static_cast<cuda::CudaBackend*>(l.backend.get())->setPdlEnabled(pdl);
+  if (configure) configure(*static_cast<cuda::CudaBackend*>(l.backend.get()));
   const Status s = l.backend->prepare(*l.engine, opts);
   EXPECT_TRUE(s.ok()) << s.message();
   if (!s.ok()) l.backend.reset();
   return l;
+}
+
+// A fused bf16 model small enough to build in a second, with GQA and head_dim 64.
+test::TinyLlamaConfig smallBf16Config() {
+  test::TinyLlamaConfig c;
+  c.fused = true;
+  c.dtype = engine::DType::kBF16;
+  c.hidden = 256;
+  c.headDim = 64;
+  c.heads = 4;
+  c.kvHeads = 2;
+  c.inter = 344;
+  return c;
 }
 
 BackendOptions smallOptions() {
@@ -97,14 +114,7 @@ std::vector<Variant> variants() {
   w.heads = 4;
   w.kvHeads = 1;
   v.push_back({"f32_window_interleaved_partial_rope_mqa_tied", w, 1e-4});
-  test::TinyLlamaConfig b;
-  b.fused = true;
-  b.dtype = engine::DType::kBF16;
-  b.hidden = 256;
-  b.heads = 4;
-  b.kvHeads = 2;
-  b.headDim = 64;
-  b.inter = 344;
+  test::TinyLlamaConfig b = smallBf16Config();
   b.vocab = 300;
   v.push_back({"bf16_fused_hd64", b, 2e-2});
   return v;
@@ -200,19 +210,6 @@ TEST(GpuBackend, GraphsMatchDirectLaunches) {
   std::filesystem::remove(path);
 }
 
-// A fused bf16 model small enough to build in a second, with GQA and head_dim 64.
-test::TinyLlamaConfig smallBf16Config() {
-  test::TinyLlamaConfig c;
-  c.fused = true;
-  c.dtype = engine::DType::kBF16;
-  c.hidden = 256;
-  c.headDim = 64;
-  c.heads = 4;
-  c.kvHeads = 2;
-  c.inter = 344;
-  return c;
-}
-
 // Programmatic dependent launch (sm_90+) changes only when kernels start, never what they compute:
 // a kernel that read its predecessor's output before griddepcontrol.wait would show up here. The
 // same for the overlap knobs on top of it: GEMV weights staged in shared memory before the wait,
@@ -223,20 +220,11 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
   const std::string path = tempEnginePath("pdl.engine");
   ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
   Loaded pdl = load(path, smallOptions(), true, true), plain = load(path, smallOptions(), true, false);
-  Loaded overlap;
-  {
-    auto e = Engine::load(path);
-    ASSERT_TRUE(e.ok()) << e.status().message();
-    overlap.engine = std::move(e).value();
-    auto b = createCudaBackend();
-    ASSERT_TRUE(b.ok()) << b.status().message();
-    overlap.backend = std::move(b).value();
-    auto* cb = static_cast<cuda::CudaBackend*>(overlap.backend.get());
-    cb->setGemvStageEnabled(true);
-    cb->setEarlyTriggerEnabled(true);
-    ASSERT_OK(overlap.backend->prepare(*overlap.engine, smallOptions()));
-  }
-  ASSERT_TRUE(pdl.backend && plain.backend);
+  Loaded overlap = load(path, smallOptions(), true, true, [](cuda::CudaBackend& b) {
+    b.setGemvStageEnabled(true);
+    b.setEarlyTriggerEnabled(true);
+  });
+  ASSERT_TRUE(pdl.backend && plain.backend && overlap.backend);
   std::printf("PDL %s on this device\n", static_cast<cuda::CudaBackend*>(pdl.backend.get())->pdlEnabled() ? "enabled" : "not available");
   std::mt19937 rng(12);
   const std::vector<int32_t> toks = randomTokens(rng, 60, c.vocab);

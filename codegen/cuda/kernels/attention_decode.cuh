@@ -180,12 +180,9 @@ __device__ __forceinline__ void attnDecodeBody(
   // requested before waiting for the q/k/v producer, overlapping its tail. Without it the previous
   // kernel (rope_kv_write) writes the cache: wait first.
   // earlyTrigger: the next kernel (the o_proj GEMV) may launch as soon as every block of this one
-  // has started, so its weight prefetch overlaps this latency-bound kernel and the QKV GEMV's tail,
-  // not only what follows this kernel's own wait (safe: every kernel waits before reading).
+  // has started, so its weight prefetch overlaps this latency-bound kernel and the QKV GEMV's tail.
   if (ropeMode && k0 < k1) loadKeys(k0);
-  if (earlyTrigger) launchDependents();
-  gridWait();
-  if (!earlyTrigger) launchDependents();
+  pdlEnter(earlyTrigger != 0);
 
   if (ropeMode) {
     const int t = seq, pos = positions[t];
@@ -387,7 +384,7 @@ __device__ __forceinline__ void attnDecodeBody(
       const float* __restrict__ vIn, int vStride, const int* __restrict__ positions,             \
       const int* __restrict__ slots, int rot, const float* __restrict__ invFreq,                 \
       int interleaved, int earlyTrigger) {                                                       \
-    /* attnDecodeBody calls pdlEnter() itself, after its first loads in the fused-rope mode. */  \
+    /* attnDecodeBody calls pdlEnter itself, after its first loads in the fused-rope mode. */    \
     ::llmc::attnDecodeBody<KV, HD, G>(q, qStride, cache, blockSize, blockTables, maxBlocks,      \
                                       seqLens, numHeads, numKvHeads, scale, window, partM,       \
                                       partL, partAcc, counters, out, oStride, kIn, kStride, vIn, \

@@ -166,6 +166,15 @@ __device__ __forceinline__ void pdlEnter() {
   gridWait();
   launchDependents();
 }
+// The same, with the choice to release the dependents before the wait instead (earlyTrigger): the
+// next kernel's blocks may then be resident, and prefetching, while this one still waits. Safe:
+// a grid's dependents launch only once all its blocks have started, and every kernel still waits
+// before it reads.
+__device__ __forceinline__ void pdlEnter(bool earlyTrigger) {
+  if (earlyTrigger) launchDependents();
+  gridWait();
+  if (!earlyTrigger) launchDependents();
+}
 
 // Sum over the block; `scratch` holds >= 32 floats of shared memory. Every thread gets the sum.
 // Ends with a barrier so the scratch may be reused right after.

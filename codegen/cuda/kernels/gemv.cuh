@@ -137,9 +137,7 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
       cpAsyncCommit();
     }
   }
-  if (in.earlyTrigger) launchDependents();
-  gridWait();
-  if (!in.earlyTrigger) launchDependents();
+  pdlEnter(in.earlyTrigger != 0);
   if (!active) return false;
 
 #pragma unroll
@@ -150,14 +148,6 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
   if (vectorOk) {
     // Chunks are accumulated in increasing order per row whether or not round 1 was staged, so
     // the sums do not depend on it.
-    auto consume = [&](int c, const uint4 (&v)[R]) {
-#pragma unroll
-      for (int r = 0; r < R; ++r) {
-        float wf[E];
-        unpack16(v[r], (const W*)nullptr, wf);
-        gemvDot<K, M, E>(x, (c * 32 + lane) * E, wf, acc[r]);
-      }
-    };
     // Not unrolled: one body of kGemvUnroll loads already keeps enough bytes in flight, and a
     // fully unrolled K=11008 x M=8 body makes NVRTC take seconds per kernel (docs/cuda.md).
     // Round 0 uses the chunks already in registers; round 1 fills the same registers from the
@@ -178,10 +168,12 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
 #pragma unroll
       for (int u = 0; u < U; ++u) {
         if (c0 + u < kFull) {
-          uint4 v[R];
 #pragma unroll
-          for (int r = 0; r < R; ++r) v[r] = wv[r][u];
-          consume(c0 + u, v);
+          for (int r = 0; r < R; ++r) {
+            float wf[E];
+            unpack16(wv[r][u], (const W*)nullptr, wf);
+            gemvDot<K, M, E>(x, ((c0 + u) * 32 + lane) * E, wf, acc[r]);
+          }
         }
       }
     }

@@ -34,6 +34,24 @@ StatusOr<std::unique_ptr<Backend>> createCudaBackend() {
 }
 
 namespace cuda {
+namespace {
+
+// An integer knob from the environment: unset or empty leaves *out alone; anything but a whole
+// number in [lo, hi] is an error naming the variable.
+Status envIntInRange(const char* name, int lo, int hi, int* out) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return Status::Ok();
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  if (*end != '\0' || n < lo || n > hi)
+    return InvalidArgument(std::string(name) + "=" + v + ": expected a whole number in " + std::to_string(lo) + ".." +
+                           std::to_string(hi));
+  *out = static_cast<int>(n);
+  return Status::Ok();
+}
+
+}  // namespace
+
 
 namespace {
 
@@ -67,22 +85,10 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   if (const char* f = std::getenv("LLMC_CUDA_GEMM_AUTOTUNE"); f && *f) gemmAutotune_ = std::string(f) != "0";
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_ROPE"); f && std::string(f) == "0") fusedRope_ = false;
   // A/B knob for the flash-decoding split count (more splits: fewer serial key rounds per block).
-  if (const char* b = std::getenv("LLMC_CUDA_DECODE_BLOCKS_PER_SM"); b && *b) {
-    const int v = std::atoi(b);
-    if (v < 1 || v > 16) return InvalidArgument(std::string("LLMC_CUDA_DECODE_BLOCKS_PER_SM=") + b + ": expected 1..16");
-    decodeBlocksPerSm_ = v;
-  }
-  if (const char* b = std::getenv("LLMC_CUDA_GEMV_STAGE"); b && *b) {
-    const int v = std::atoi(b);
-    if (v < 0 || v > 1) return InvalidArgument(std::string("LLMC_CUDA_GEMV_STAGE=") + b + ": expected 0 or 1");
-    gemvStage_ = v;
-  }
+  LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_DECODE_BLOCKS_PER_SM", 1, 16, &decodeBlocksPerSm_));
+  if (const char* f = std::getenv("LLMC_CUDA_GEMV_STAGE"); f && *f) gemvStage_ = std::string(f) != "0";
   if (const char* f = std::getenv("LLMC_CUDA_EARLY_TRIGGER"); f && *f) earlyTrigger_ = std::string(f) != "0";
-  if (const char* b = std::getenv("LLMC_CUDA_SMEM_CARVEOUT"); b && *b) {
-    const int v = std::atoi(b);
-    if (v < 0 || v > 100) return InvalidArgument(std::string("LLMC_CUDA_SMEM_CARVEOUT=") + b + ": expected 0..100");
-    smemCarveout_ = v;
-  }
+  LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_SMEM_CARVEOUT", 0, 100, &smemCarveout_));
 
   LLMC_CUDA_CHECK(cudaSetDevice(device_));
   int major = 0, minor = 0;
