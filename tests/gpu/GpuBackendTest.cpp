@@ -214,7 +214,9 @@ TEST(GpuBackend, GraphsMatchDirectLaunches) {
 // a kernel that read its predecessor's output before griddepcontrol.wait would show up here. The
 // same for the overlap knobs on top of it: GEMV weights staged in shared memory before the wait,
 // and dependents released before it (a kernel that let its successor read too early, or a staged
-// chunk read back before it landed or in another order, would differ).
+// chunk read back before it landed or in another order, would differ), and decode attention with
+// its extra L2 prefetch blocks (an attention block misrouted to prefetching, or a shifted arrival
+// counter, would differ).
 void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
   const test::TinyLlama model = test::makeTinyLlama(c);
   const std::string path = tempEnginePath("pdl.engine");
@@ -223,6 +225,7 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
   Loaded overlap = load(path, smallOptions(), true, true, [](cuda::CudaBackend& b) {
     b.setGemvStageEnabled(true);
     b.setEarlyTriggerEnabled(true);
+    b.setL2PrefetchMb(1024);  // all of each o_proj weight
   });
   ASSERT_TRUE(pdl.backend && plain.backend && overlap.backend);
   std::printf("PDL %s on this device\n", static_cast<cuda::CudaBackend*>(pdl.backend.get())->pdlEnabled() ? "enabled" : "not available");

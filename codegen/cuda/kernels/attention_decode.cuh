@@ -99,7 +99,18 @@ __device__ __forceinline__ void attnDecodeBody(
     float* __restrict__ out, int oStride, const float* __restrict__ kIn, int kStride,
     const float* __restrict__ vIn, int vStride, const int* __restrict__ positions,
     const int* __restrict__ slots, int rot, const float* __restrict__ invFreq, int interleaved,
-    int earlyTrigger) {
+    int earlyTrigger, const char* __restrict__ prefetch, u64 prefetchBytes) {
+  // Rows of blockIdx.y past the attention's own are L2 prefetch blocks: they ask for the next
+  // kernel's weights (prefetch, prefetchBytes) and leave, so that weight stream runs while this
+  // latency-bound kernel would leave the memory system mostly idle. Weights never change during a
+  // step, so no wait for the previous kernel is needed.
+  const int attnRows = numKvHeads * (numHeads / numKvHeads / G);
+  if ((int)blockIdx.y >= attnRows) {
+    if (blockIdx.z == 0)
+      prefetchL2Share(prefetch, prefetchBytes, (u64)(blockIdx.y - attnRows) * gridDim.x + blockIdx.x,
+                      (u64)(gridDim.y - attnRows) * gridDim.x);
+    return;
+  }
   using S = DecodeShape<KV, HD>;
   constexpr int E = S::E, CPL = S::CPL, LPK = S::LPK, KPW = S::KPW, UK = S::UK;
   constexpr int N = CPL * E;  // accumulator elements per lane per head
@@ -347,7 +358,7 @@ __device__ __forceinline__ void attnDecodeBody(
   __threadfence();
   __syncthreads();
   if (threadIdx.x == 0) {
-    const unsigned ticket = atomicInc(counters + (u64)seq * gridDim.y + blockIdx.y, (unsigned)(nsplit - 1));
+    const unsigned ticket = atomicInc(counters + (u64)seq * attnRows + blockIdx.y, (unsigned)(nsplit - 1));
     isLast = ticket == (unsigned)(nsplit - 1);
   }
   __syncthreads();
@@ -368,11 +379,13 @@ __device__ __forceinline__ void attnDecodeBody(
 // out == null: every block writes its partials, partM/partL [nseq, nh, nsplit] and
 //   partAcc [nseq, nh, nsplit, HD], and llmc_attn_combine merges them (LLMC_CUDA_FUSED_ATTN=0).
 // earlyTrigger != 0: the dependent launch is released before this kernel waits for its predecessor.
+// prefetch / prefetchBytes (16-byte aligned, a multiple of 16; 0: none): a range (the next GEMV's
+//   weight) that grid rows y >= nkv * (nh / nkv / G) ask L2 to fetch; those blocks do nothing else.
 // out != null (fused): out[s*oStride + h*HD + d] is written by this launch. nsplit == 1: each block
 //   normalises its own state and stores it (no partials). nsplit > 1: partials as above, and the
-//   last block of each (sequence, blockIdx.y) combines them; counters [nseq * gridDim.y], zeroed
+//   last block of each (sequence, blockIdx.y) combines them; counters [nseq * nkv * (nh / nkv / G)], zeroed
 //   once at allocation, are back at zero after every launch.
-// Launch: grid (nsplit <= kMaxDecodeSplits, nkv * (nh / nkv / G), nseq), block 128. (128, 4): at
+// Launch: grid (nsplit <= kMaxDecodeSplits, nkv * (nh / nkv / G) + prefetch rows, nseq), block 128. (128, 4): at
 // most 128 registers, which stops ptxas (sm_86) from picking ~56 and spilling.
 #define LLMC_DEFINE_ATTN_DECODE(NAME, KV, HD, G)                                                 \
   extern "C" __global__ void __launch_bounds__(128, 4) NAME(                                     \
@@ -383,13 +396,14 @@ __device__ __forceinline__ void attnDecodeBody(
       float* __restrict__ out, int oStride, const float* __restrict__ kIn, int kStride,          \
       const float* __restrict__ vIn, int vStride, const int* __restrict__ positions,             \
       const int* __restrict__ slots, int rot, const float* __restrict__ invFreq,                 \
-      int interleaved, int earlyTrigger) {                                                       \
+      int interleaved, int earlyTrigger, const char* __restrict__ prefetch,                     \
+      ::llmc::u64 prefetchBytes) {                                                               \
     /* attnDecodeBody calls pdlEnter itself, after its first loads in the fused-rope mode. */    \
     ::llmc::attnDecodeBody<KV, HD, G>(q, qStride, cache, blockSize, blockTables, maxBlocks,      \
                                       seqLens, numHeads, numKvHeads, scale, window, partM,       \
                                       partL, partAcc, counters, out, oStride, kIn, kStride, vIn, \
                                       vStride, positions, slots, rot, invFreq, interleaved,      \
-                                      earlyTrigger);                                             \
+                                      earlyTrigger, prefetch, prefetchBytes);                    \
   }
 
 // The unfused combine: out[s*oStride + h*hd + d] from the nsplit partials of (s, h) (combineSplits).

@@ -100,6 +100,30 @@ __device__ __forceinline__ void cpAsyncWait() {
   asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
 }
 
+// Asks L2 to fetch this block's share of [p, p + bytes) and returns without waiting for the data:
+// the share of block `part` when the range is cut into `parts` consecutive 16-byte-aligned pieces
+// (p 16-byte aligned, bytes a multiple of 16). Used to stream weights that a later kernel will read
+// into L2 while the memory system would otherwise idle (a latency-bound kernel runs). sm_90 hands
+// each thread's slice to the bulk-copy unit in one instruction; older GPUs prefetch line by line.
+__device__ __forceinline__ void prefetchL2Share(const char* p, u64 bytes, u64 part, u64 parts) {
+  const u64 per = ((bytes + parts - 1) / parts + 15) & ~(u64)15;
+  const u64 begin = per * part;
+  if (begin >= bytes) return;
+  const u64 end = begin + per < bytes ? begin + per : bytes;
+#if __CUDA_ARCH__ >= 900
+  const u64 slice = ((end - begin + blockDim.x - 1) / blockDim.x + 15) & ~(u64)15;
+  const u64 b = begin + slice * threadIdx.x;
+  if (b < end) {
+    const u32 size = (u32)(end - b < slice ? end - b : slice);
+    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(__cvta_generic_to_global(p + b)), "r"(size)
+                 : "memory");
+  }
+#else
+  for (u64 off = begin + (u64)threadIdx.x * 128; off < end; off += (u64)blockDim.x * 128)
+    asm volatile("prefetch.global.L2 [%0];" ::"l"(__cvta_generic_to_global(p + off)));
+#endif
+}
+
 // 16-byte read-only load that may stay in L1 (activations, KV tiles re-read by other warps).
 __device__ __forceinline__ uint4 loadCached16(const void* p) {
   return __ldg(reinterpret_cast<const uint4*>(p));

@@ -89,6 +89,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   if (const char* f = std::getenv("LLMC_CUDA_GEMV_STAGE"); f && *f) gemvStage_ = std::string(f) != "0";
   if (const char* f = std::getenv("LLMC_CUDA_EARLY_TRIGGER"); f && *f) earlyTrigger_ = std::string(f) != "0";
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_SMEM_CARVEOUT", 0, 100, &smemCarveout_));
+  LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_L2_PREFETCH_MB", 0, 1024, &l2PrefetchMb_));
 
   LLMC_CUDA_CHECK(cudaSetDevice(device_));
   int major = 0, minor = 0;
@@ -273,6 +274,18 @@ Status CudaBackend::prepareSteps() {
       }
     }
     prepared_.push_back(p);
+  }
+  // Each attention's L2 prefetch target: the weight of the next linear (its o_proj).
+  for (size_t i = 0; i < prepared_.size(); ++i) {
+    Prepared& a = prepared_[i];
+    if (a.step->op != OpKind::kAttention && a.step->op != OpKind::kQkvAttention) continue;
+    for (size_t j = i + 1; j < prepared_.size(); ++j) {
+      const Step& next = *prepared_[j].step;
+      if (next.op != OpKind::kLinear) continue;
+      a.prefetchW = prepared_[j].w;
+      a.prefetchBytes = infos[next.weight].nbytes / 16 * 16;
+      break;
+    }
   }
   return Status::Ok();
 }

@@ -79,6 +79,8 @@ class CudaBackend : public Backend {
   // dependent launch before that wait (LLMC_CUDA_EARLY_TRIGGER).
   void setGemvStageEnabled(bool on) { gemvStage_ = on ? 1 : 0; }
   void setEarlyTriggerEnabled(bool on) { earlyTrigger_ = on ? 1 : 0; }
+  // Decode attention also asks L2 for up to `mb` MiB of the next GEMV's weight (0: off).
+  void setL2PrefetchMb(int mb) { l2PrefetchMb_ = mb; }
   // The tensor-core prefill attention (before prepare(); LLMC_CUDA_PREFILL_TC=0 disables it).
   void setPrefillTcEnabled(bool on) { prefillTc_ = on; }
   // Whether prepare() found the tensor-core prefill for every attention step.
@@ -136,6 +138,10 @@ class CudaBackend : public Backend {
     int prefillSmem = 0;
     int prefillTcSmem = 0;
     const float* invFreq = nullptr;
+    // Attention: the next linear's weight, which decode attention may stream into L2 (prefetch
+    // rows of its grid; LLMC_CUDA_L2_PREFETCH_MB), and its size rounded down to 16 bytes.
+    const void* prefetchW = nullptr;
+    uint64_t prefetchBytes = 0;
   };
   // What a step ends with after the program: the logits rows (gathered when the program's output
   // has a row per token) for the host, or their argmax.
@@ -290,6 +296,10 @@ class CudaBackend : public Backend {
   // 1: GEMVs and decode attention release their dependent launch before waiting for their
   // predecessor, not after (LLMC_CUDA_EARLY_TRIGGER=0|1).
   int earlyTrigger_ = 0;
+  // At most this many MiB of the o_proj weight are asked into L2 by extra blocks of each decode
+  // attention launch, so the weight stream runs while attention is latency-bound; 0: off
+  // (LLMC_CUDA_L2_PREFETCH_MB, 0..1024).
+  int l2PrefetchMb_ = 0;
   std::vector<engine::DType> handoff_;  // per value: its 16-bit prefill type, or f32 (never narrowed)
   std::unique_ptr<Backend> graph_;  // set when the engine holds a graph program; it does the work
   bool pdl_ = false;  // programmatic dependent launch (sm_90+; LLMC_CUDA_PDL=0 disables)

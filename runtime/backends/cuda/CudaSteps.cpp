@@ -115,7 +115,10 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
     float* partM = partials_.as<float>();
     float* partL = partM + partialMFloats_;
     float* partAcc = partL + partialMFloats_;
-    const dim3 grid(splits, nkv * (nh / nkv / p.decodeGroup), shape.nseq);
+    // L2 prefetch rows: about one block per SM shares the next GEMV's weight head.
+    const uint64_t prefetchBytes = std::min<uint64_t>(p.prefetchBytes, static_cast<uint64_t>(l2PrefetchMb_) << 20);
+    const unsigned prefetchRows = prefetchBytes > 0 ? static_cast<unsigned>((smCount_ + splits - 1) / splits) : 0;
+    const dim3 grid(splits, nkv * (nh / nkv / p.decodeGroup) + prefetchRows, shape.nseq);
     // Fused: the kernel writes `out` itself (its last split block per head group combines).
     float* const fusedOut = fusedAttn_ ? out : nullptr;
     const float* qIn = ropeInKernel ? static_cast<const float*>(q) : qr;
@@ -125,7 +128,8 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
                                 attnCounters_.as<unsigned>(), fusedOut, nh * hd,
                                 ropeInKernel ? static_cast<const float*>(k) : nullptr, kStride,
                                 ropeInKernel ? static_cast<const float*>(v) : nullptr, vStride, meta + offPositions_,
-                                meta + offSlots_, rot, p.invFreq, static_cast<int>(a.interleaved), earlyTrigger_));
+                                meta + offSlots_, rot, p.invFreq, static_cast<int>(a.interleaved), earlyTrigger_,
+                                static_cast<const char*>(p.prefetchW), prefetchBytes));
     if (fusedAttn_) return Status::Ok();
     return launch(p.kernel, dim3(nh, shape.nseq), dim3(128), 0, "attn_combine", static_cast<const float*>(partM),
                   static_cast<const float*>(partL), static_cast<const float*>(partAcc), splits, hd, out, nh * hd);
