@@ -95,26 +95,10 @@ class GemmaFamily final : public ModelFamily {
     spec.embeddingScale = std::sqrt(static_cast<double>(cfg.hiddenSize));
     spec.embeddingScaleInWeightDtype = true;
 
-    TensorNameTable &n = spec.names;
-    n.embedTokens = "model.embed_tokens.weight";
-    n.finalNorm = "model.norm.weight";
-    n.lmHead = "lm_head.weight";
-    LayerTensorNames &l = n.layer;
-    const std::string p = "model.layers.{L}.";
-    l.inputNorm = p + "input_layernorm.weight";
-    l.postAttentionNorm = p + "post_attention_layernorm.weight";
-    l.q = p + "self_attn.q_proj.weight";
-    l.k = p + "self_attn.k_proj.weight";
-    l.v = p + "self_attn.v_proj.weight";
-    l.o = p + "self_attn.o_proj.weight";
-    l.gate = p + "mlp.gate_proj.weight";
-    l.up = p + "mlp.up_proj.weight";
-    l.down = p + "mlp.down_proj.weight";
+    spec.names = llamaStyleTensorNames();
     if (cfg.attentionBias) {
-      l.qBias = p + "self_attn.q_proj.bias";
-      l.kBias = p + "self_attn.k_proj.bias";
-      l.vBias = p + "self_attn.v_proj.bias";
-      l.oBias = p + "self_attn.o_proj.bias";
+      addLlamaStyleQkvBiases(spec.names.layer);
+      spec.names.layer.oBias = llamaStyleLayerTensor("self_attn.o_proj.bias");
     }
     return spec;
   }

@@ -65,32 +65,17 @@ class LlamaFamily final : public ModelFamily {
     spec.mlpActivation = activationName(cfg.hiddenAct);
     spec.interleavedRope = false;
 
-    TensorNameTable &n = spec.names;
-    n.embedTokens = "model.embed_tokens.weight";
-    n.finalNorm = "model.norm.weight";
-    n.lmHead = "lm_head.weight";
-    LayerTensorNames &l = n.layer;
-    const std::string p = "model.layers.{L}.";
-    l.inputNorm = p + "input_layernorm.weight";
-    l.postAttentionNorm = p + "post_attention_layernorm.weight";
-    l.q = p + "self_attn.q_proj.weight";
-    l.k = p + "self_attn.k_proj.weight";
-    l.v = p + "self_attn.v_proj.weight";
-    l.o = p + "self_attn.o_proj.weight";
-    l.gate = p + "mlp.gate_proj.weight";
-    l.up = p + "mlp.up_proj.weight";
-    l.down = p + "mlp.down_proj.weight";
+    spec.names = llamaStyleTensorNames();
+    LayerTensorNames &l = spec.names.layer;
     if (cfg.attentionBias) {
-      l.qBias = p + "self_attn.q_proj.bias";
-      l.kBias = p + "self_attn.k_proj.bias";
-      l.vBias = p + "self_attn.v_proj.bias";
+      addLlamaStyleQkvBiases(l);
       if (cfg.modelType == "llama")
-        l.oBias = p + "self_attn.o_proj.bias";
+        l.oBias = llamaStyleLayerTensor("self_attn.o_proj.bias");
     }
     if (cfg.mlpBias) {
-      l.gateBias = p + "mlp.gate_proj.bias";
-      l.upBias = p + "mlp.up_proj.bias";
-      l.downBias = p + "mlp.down_proj.bias";
+      l.gateBias = llamaStyleLayerTensor("mlp.gate_proj.bias");
+      l.upBias = llamaStyleLayerTensor("mlp.up_proj.bias");
+      l.downBias = llamaStyleLayerTensor("mlp.down_proj.bias");
     }
     return spec;
   }

@@ -84,18 +84,12 @@ class Phi3Family final : public ModelFamily {
     spec.mlpActivation = cfg.hiddenAct;  // already the llm dialect's spelling
     spec.interleavedRope = false;
 
-    TensorNameTable &n = spec.names;
-    n.embedTokens = "model.embed_tokens.weight";
-    n.finalNorm = "model.norm.weight";
-    n.lmHead = "lm_head.weight";
-    LayerTensorNames &l = n.layer;
-    const std::string p = "model.layers.{L}.";
-    l.inputNorm = p + "input_layernorm.weight";
-    l.postAttentionNorm = p + "post_attention_layernorm.weight";
-    l.qkv = p + "self_attn.qkv_proj.weight";
-    l.o = p + "self_attn.o_proj.weight";
-    l.gateUp = p + "mlp.gate_up_proj.weight";
-    l.down = p + "mlp.down_proj.weight";
+    // The llama layout with q/k/v and gate/up each stored as one projection.
+    spec.names = llamaStyleTensorNames();
+    LayerTensorNames &l = spec.names.layer;
+    l.q = l.k = l.v = l.gate = l.up = "";
+    l.qkv = llamaStyleLayerTensor("self_attn.qkv_proj.weight");
+    l.gateUp = llamaStyleLayerTensor("mlp.gate_up_proj.weight");
     return spec;
   }
 };

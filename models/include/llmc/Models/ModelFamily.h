@@ -49,6 +49,14 @@ struct TensorNameTable {
   LayerTensorNames layer;
 };
 
+// The names of HF's llama-style checkpoints ("model.layers.{L}.self_attn.q_proj.weight", ...):
+// separate q/k/v and gate/up projections, no biases. Families that share the layout start here.
+TensorNameTable llamaStyleTensorNames();
+// The q/k/v projection biases of that layout ("model.layers.{L}.self_attn.q_proj.bias", ...).
+void addLlamaStyleQkvBiases(LayerTensorNames &l);
+// The name of a llama-style layer tensor: "model.layers.{L}." + suffix.
+std::string llamaStyleLayerTensor(const std::string &suffix);
+
 // Everything the generic decoder IR builder needs beyond the ModelConfig.
 struct ArchitectureSpec {
   NormKind norm = NormKind::kRms;
