@@ -68,6 +68,24 @@ const char* opKindName(OpKind op) {
   return s ? s->name : "?";
 }
 
+bool opIsInPlaceSafe(OpKind op) {
+  switch (op) {
+    case OpKind::kEmbedding:
+    case OpKind::kPositionEmbedding:
+    case OpKind::kRmsNorm:
+    case OpKind::kLayerNorm:
+    case OpKind::kAddRmsNorm:
+    case OpKind::kRope:
+    case OpKind::kSilu:
+    case OpKind::kGelu:
+    case OpKind::kAdd:
+    case OpKind::kMul:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool parseOpKind(const std::string& name, OpKind* op) {
   for (const OpSpec& s : opSpecs()) {
     if (name == s.name) {

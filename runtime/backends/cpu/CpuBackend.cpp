@@ -10,30 +10,6 @@
 
 namespace llmc::cpu {
 
-namespace {
-
-// Ops that read each element (or row) before writing the same place: an output exactly equal to an
-// input (same pointer, same row width) needs no scratch.
-bool inPlaceSafe(OpKind op) {
-  switch (op) {
-    case OpKind::kEmbedding:
-    case OpKind::kPositionEmbedding:
-    case OpKind::kRmsNorm:
-    case OpKind::kLayerNorm:
-    case OpKind::kAddRmsNorm:
-    case OpKind::kRope:
-    case OpKind::kSilu:
-    case OpKind::kGelu:
-    case OpKind::kAdd:
-    case OpKind::kMul:
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
-
 int64_t CpuBackend::chooseKvBlocks() const {
   const Program& p = engine_->program();
   const int64_t bs = options_.kvBlockSize;
@@ -207,7 +183,7 @@ Status CpuBackend::runStep(const Step& step, const StepBatch& batch, int64_t T) 
       const int64_t m = rowsOf(v) * p.values[v].width;
       const bool overlap = dst < src + m && src < dst + n;
       const bool exact = src == dst && p.values[v].width == p.values[o].width && rowsOf(v) == rowsOf(o);
-      if (overlap && !(exact && inPlaceSafe(step.op)) && step.op != OpKind::kQkvAttention) needScratch = true;
+      if (overlap && !(exact && opIsInPlaceSafe(step.op)) && step.op != OpKind::kQkvAttention) needScratch = true;
     }
     target.push_back(dst);
     if (needScratch) {

@@ -11,28 +11,6 @@ namespace llmc::cuda {
 
 namespace {
 
-// Ops whose kernels read each element (or their whole row, within one block) before writing the
-// same place: an output that is exactly an input (same place, width and rows) needs no scratch.
-// The attention ops read q/k/v completely in their first kernel (q into its own scratch, k/v into
-// the cache) before the second writes the output, so any overlap is safe for them.
-bool inPlaceSafe(OpKind op) {
-  switch (op) {
-    case OpKind::kEmbedding:
-    case OpKind::kPositionEmbedding:
-    case OpKind::kRmsNorm:
-    case OpKind::kLayerNorm:
-    case OpKind::kAddRmsNorm:
-    case OpKind::kRope:
-    case OpKind::kSilu:
-    case OpKind::kGelu:
-    case OpKind::kAdd:
-    case OpKind::kMul:
-      return true;
-    default:
-      return false;
-  }
-}
-
 dim3 gridFor(uint64_t n, int smCount) {
   // Grid-stride kernels: enough blocks to fill the GPU a few times, no more.
   const uint64_t blocks = std::max<uint64_t>(1, std::min<uint64_t>((n + 255) / 256, static_cast<uint64_t>(smCount) * 8));
@@ -194,7 +172,7 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
       const int64_t m = static_cast<int64_t>(rowsOf(v)) * prog.values[v].width;
       const bool overlap = dst < src + m && src < dst + n;
       const bool exact = src == dst && prog.values[v].width == prog.values[o].width && rowsOf(v) == rowsOf(o);
-      if (overlap && !(exact && inPlaceSafe(step.op) && !narrow) && !attentionReadsFirst) needScratch = true;
+      if (overlap && !(exact && opIsInPlaceSafe(step.op) && !narrow) && !attentionReadsFirst) needScratch = true;
     }
     target.push_back(dst);
     if (needScratch) {

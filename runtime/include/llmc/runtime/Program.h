@@ -33,6 +33,10 @@ enum class OpKind {
 // The op's name in the program JSON ("rms_norm"); parseOpKind is its inverse.
 const char* opKindName(OpKind op);
 bool parseOpKind(const std::string& name, OpKind* op);
+// Whether every backend's kernel for `op` reads each element (or its whole row, within one block)
+// before writing the same place: an output that is exactly an input (same place, width and rows)
+// then needs no scratch copy.
+bool opIsInPlaceSafe(OpKind op);
 
 enum class Rows { kAll, kLast };
 enum class GeluApprox { kNone, kTanh };
