@@ -62,8 +62,19 @@ struct EventTraits { using Type = cudaEvent_t; static void release(cudaEvent_t e
 struct GraphExecTraits { using Type = cudaGraphExec_t; static void release(cudaGraphExec_t g) { cudaGraphExecDestroy(g); } };
 struct GraphTraits { using Type = cudaGraph_t; static void release(cudaGraph_t g) { cudaGraphDestroy(g); } };
 struct LibraryTraits { using Type = cudaLibrary_t; static void release(cudaLibrary_t l) { cudaLibraryUnload(l); } };
-struct DevicePtrTraits { using Type = void*; static void release(void* p) { cudaFree(p); } };
-struct PinnedPtrTraits { using Type = void*; static void release(void* p) { cudaFreeHost(p); } };
+// Memory kinds: how a block is allocated and freed, and how errors call it.
+struct DevicePtrTraits {
+  using Type = void*;
+  static cudaError_t allocate(void** p, size_t bytes) { return cudaMalloc(p, bytes); }
+  static void release(void* p) { cudaFree(p); }
+  static constexpr const char* kKind = " bytes";
+};
+struct PinnedPtrTraits {
+  using Type = void*;
+  static cudaError_t allocate(void** p, size_t bytes) { return cudaMallocHost(p, bytes); }
+  static void release(void* p) { cudaFreeHost(p); }
+  static constexpr const char* kKind = " pinned host bytes";
+};
 
 using Stream = Handle<StreamTraits>;
 using Event = Handle<EventTraits>;
@@ -71,21 +82,22 @@ using GraphExec = Handle<GraphExecTraits>;
 using Graph = Handle<GraphTraits>;
 using Library = Handle<LibraryTraits>;
 
-// Device memory (cudaMalloc: never managed memory, see docs/cuda.md) with its size.
-class DeviceBuffer {
+// One allocation of a memory kind (Traits above) with its size.
+template <typename Traits>
+class OwnedMemory {
  public:
-  DeviceBuffer() = default;
-  static StatusOr<DeviceBuffer> allocate(size_t bytes, const std::string& what) {
+  OwnedMemory() = default;
+  static StatusOr<OwnedMemory> allocate(size_t bytes, const std::string& what) {
     void* p = nullptr;
     if (bytes > 0) {
-      cudaError_t e = cudaMalloc(&p, bytes);
+      cudaError_t e = Traits::allocate(&p, bytes);
       if (e != cudaSuccess) {
-        cudaGetLastError();  // clear the sticky-free error so later calls do not report it
-        return cudaStatus(e, "allocating " + std::to_string(bytes) + " bytes for " + what);
+        cudaGetLastError();  // clear the error so later calls do not report it
+        return cudaStatus(e, "allocating " + std::to_string(bytes) + Traits::kKind + " for " + what);
       }
     }
-    DeviceBuffer b;
-    b.p_ = Handle<DevicePtrTraits>(p);
+    OwnedMemory b;
+    b.p_ = Handle<Traits>(p);
     b.bytes_ = bytes;
     return b;
   }
@@ -94,36 +106,14 @@ class DeviceBuffer {
   size_t bytes() const { return bytes_; }
 
  private:
-  Handle<DevicePtrTraits> p_;
+  Handle<Traits> p_;
   size_t bytes_ = 0;
 };
 
+// Device memory (cudaMalloc: never managed memory, see docs/cuda.md).
+using DeviceBuffer = OwnedMemory<DevicePtrTraits>;
 // Page-locked host memory: the only kind async copies overlap with host work.
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  static StatusOr<PinnedBuffer> allocate(size_t bytes, const std::string& what) {
-    void* p = nullptr;
-    if (bytes > 0) {
-      cudaError_t e = cudaMallocHost(&p, bytes);
-      if (e != cudaSuccess) {
-        cudaGetLastError();
-        return cudaStatus(e, "allocating " + std::to_string(bytes) + " pinned host bytes for " + what);
-      }
-    }
-    PinnedBuffer b;
-    b.p_ = Handle<PinnedPtrTraits>(p);
-    b.bytes_ = bytes;
-    return b;
-  }
-  void* get() const { return p_.get(); }
-  template <typename T> T* as() const { return static_cast<T*>(p_.get()); }
-  size_t bytes() const { return bytes_; }
-
- private:
-  Handle<PinnedPtrTraits> p_;
-  size_t bytes_ = 0;
-};
+using PinnedBuffer = OwnedMemory<PinnedPtrTraits>;
 
 inline StatusOr<Stream> createStream() {
   cudaStream_t s = nullptr;
