@@ -2,6 +2,8 @@
 # ab-quick.sh - the shortest useful device call: Llama-2-7B bf16 decode A/B of launch knobs, then the
 # GPU tests that check those knobs. For when device time is nearly spent; results stream to $OUT/ab.txt.
 #   VARIANTS="LLMC_CUDA_GEMV_STAGE=1,LLMC_CUDA_EARLY_TRIGGER=1 LLMC_CUDA_EARLY_TRIGGER=1" bash scripts/gpu/ab-quick.sh
+# A/B of two builds: put the baseline's llmc at .gpu/old/llmc (kernels are compiled into the engine,
+# so each binary builds its own engine); it is benchmarked first and last, the new one in between.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 G=$ROOT/.gpu
@@ -11,14 +13,22 @@ mkdir -p "$OUT"
 R=$OUT/ab.txt
 export LD_LIBRARY_PATH=$G/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export XDG_CACHE_HOME=${XDG_CACHE_HOME:-/tmp/llmc-cache}
+MODEL=${MODEL:-llama2-7b}
 nvidia-smi --query-gpu=name --format=csv,noheader >> "$R"
-python3 "$ROOT/scripts/gpu/make-checkpoint.py" llama2-7b /tmp/ck-7b >> "$R" 2>&1
-"$G/bin/llmc" build /tmp/ck-7b -o /tmp/7b.engine --gpu-arch sm_90 2>&1 | tail -1 >> "$R"
-rm -rf /tmp/ck-7b
-bench() { env "$@" "$G/bin/llmc" bench /tmp/7b.engine --device cuda --no-verify --prompt-len 128 --gen 256 2>&1 | grep -E "^decode|step timing"; }
+python3 "$ROOT/scripts/gpu/make-checkpoint.py" "$MODEL" /tmp/ck >> "$R" 2>&1
+"$G/bin/llmc" build /tmp/ck -o /tmp/new.engine --gpu-arch sm_90 2>&1 | tail -1 >> "$R"
+OLD=$G/old/llmc
+[[ -x $OLD ]] && "$OLD" build /tmp/ck -o /tmp/old.engine --gpu-arch sm_90 2>&1 | tail -1 >> "$R"
+rm -rf /tmp/ck
+bench() {  # bench BINARY ENGINE [VAR=VALUE ...]
+  local bin=$1 eng=$2; shift 2
+  env "$@" "$bin" bench "$eng" --device cuda --no-verify --prompt-len 128 --gen 256 2>&1 | grep -E "^decode|step timing"
+}
+[[ -x $OLD ]] && { echo "-- old build" >> "$R"; bench "$OLD" /tmp/old.engine >> "$R"; }
 for v in "LLMC_CUDA_STEP_TIMING=1" ${VARIANTS:-} "LLMC_CUDA_GEMV_STAGE=0"; do
-  echo "-- $v" >> "$R"; bench ${v//,/ } >> "$R"
+  echo "-- $v" >> "$R"; bench "$G/bin/llmc" /tmp/new.engine ${v//,/ } >> "$R"
 done
+[[ -x $OLD ]] && { echo "-- old build again" >> "$R"; bench "$OLD" /tmp/old.engine >> "$R"; }
 "$G/bin/llmc_gpu_backend_tests" --gtest_filter='*Pdl*' 2>&1 | grep -E "FAILED|PASSED|Failure|tests ran" >> "$R"
 "$G/bin/llmc_gpu_kernel_tests" --gtest_filter='Shapes/Gemv*' 2>&1 | grep -E "FAILED|PASSED|tests ran" >> "$R"
 cat "$R"

@@ -19,10 +19,14 @@
 // Decode's residual-add + RMSNorm is folded into the GEMVs around it (NormFusion.cpp in the
 // backend): rms_norm(h)·Wᵀ = inv · (h ∘ w)·Wᵀ with inv = rsqrt(mean(h²) + eps), a scalar per row.
 //   * the GEMV before the norm (o_proj, down_proj) takes a GemvNormOut: it adds the residual in its
-//     epilogue (h = r + x·Wᵀ), stores h and h ∘ w, and leaves sum(h²) in ssOut: per-block partial
-//     sums, then the block that finishes last adds them up in block order (deterministic);
-//   * the GEMV after it (the fused QKV or gate/up projection) takes a GemvIn and multiplies its
-//     dot products by inv before the bias.
+//     epilogue (h = r + x·Wᵀ), stores h and h ∘ w, and one partial sum of h² per block;
+//   * the GEMV after it (the fused QKV or gate/up projection) takes a GemvIn: each of its blocks
+//     adds the producer's partials up in one fixed order (so every block gets the same bits),
+//     and multiplies its dot products by inv before the bias.
+// The partials are reduced by the consumer, not by a last-arriving producer block: that took a
+// fence, a ticket atomic and a serial reduction onto the critical path between the two kernels
+// (~3 us, twice per layer); reading 4 KB of partials per consumer block costs one round trip at
+// its end, as the single ss load did (docs/perf.md: +2.6% decode on the H100).
 // A one-block-per-row norm kernel at batch 1 runs on one SM of the GPU (~7 us, twice per layer);
 // this way the norm costs a few hundred extra bytes per block and no launch.
 #pragma once
@@ -35,38 +39,61 @@ constexpr int kGemvWarps = 4;
 constexpr int kGemvUnroll = 8;
 
 // Per-launch input options.
-//   * A folded RMSNorm before the GEMV: x rows are h ∘ w; ss[m] = sum(h[m]²) over the K columns.
-//     ss == nullptr: x is used as it is.
+//   * A folded RMSNorm before the GEMV: x rows are h ∘ w; sum(h[m]²) over the K columns is the sum
+//     of ssParts[b * M + m] over the producer's blocks b < nParts. ssParts == nullptr: x is used
+//     as it is.
 //   * stage != 0: the second round of weight loads is also requested before gridWait(), into
 //     shared memory (cp.async): twice the weight bytes in flight while the previous kernel
 //     finishes, without the registers that would cost occupancy (docs/perf.md).
 //   * earlyTrigger != 0: the next kernel may launch as soon as every block of this one has started
 //     (before this one waits for its predecessor), so its own weight prefetch starts sooner.
 struct GemvIn {
-  const float* ss;
+  const float* ssParts;
   float eps;
   int stage;
   int earlyTrigger;
+  int nParts;
 };
 
 // The output side: y = residual + x·Wᵀ (+ bias) (y may be residual itself), xw = y ∘ (normW +
-// normOffset), ssOut[m] = sum(y[m]²). partials: gridDim.x * M floats; counter: zero before the
-// launch, zero again after it. residual == nullptr: a plain GEMV.
+// normOffset), partials[blockIdx.x * M + m] = sum of y[m]² over this block's rows (gridDim.x * M
+// floats). residual == nullptr: a plain GEMV.
 struct GemvNormOut {
   const float* residual;
   const float* normW;
   float normOffset;
   float* xw;
   float* partials;
-  unsigned* counter;
-  float* ssOut;
 };
 
-// inv[m] of a folded norm (after gridWait: ss is the previous kernel's output).
+// inv[m] of a folded norm, from the producer's per-block partials (after gridWait: they are the
+// previous kernel's output). Every warp of the block must call it (a block barrier). The order of
+// the additions (thread-strided, then the warp's xor tree, then warps 0..3) is the same in every
+// block, so all blocks scale by the same inv. __ldg as for x: read-only for this kernel's life.
 template <int K, int M>
 __device__ __forceinline__ void normScales(const GemvIn& nin, float (&inv)[M]) {
+  if (nin.ssParts == nullptr) {  // the same for the whole launch: no barrier skipped by some warps
 #pragma unroll
-  for (int m = 0; m < M; ++m) inv[m] = nin.ss != nullptr ? rsqrtf(nin.ss[m] * (1.f / (float)K) + nin.eps) : 1.f;
+    for (int m = 0; m < M; ++m) inv[m] = 1.f;
+    return;
+  }
+  __shared__ float warpSs[kGemvWarps][M];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+#pragma unroll
+  for (int m = 0; m < M; ++m) {
+    float t = 0.f;
+    for (int b = threadIdx.x; b < nin.nParts; b += kGemvWarps * 32) t += __ldg(nin.ssParts + (u64)b * M + m);
+    t = warpSum(t);
+    if (lane == 0) warpSs[warp][m] = t;
+  }
+  __syncthreads();
+#pragma unroll
+  for (int m = 0; m < M; ++m) {
+    float ss = 0.f;
+#pragma unroll
+    for (int w = 0; w < kGemvWarps; ++w) ss += warpSs[w][m];
+    inv[m] = rsqrtf(ss * (1.f / (float)K) + nin.eps);
+  }
 }
 
 // Accumulates acc[m] += x[m, k0 .. k0+E) · wf[0 .. E) (x rows 16-byte aligned: E/4 vector loads
@@ -206,8 +233,6 @@ template <int M>
 __device__ __forceinline__ void gemvNormEpilogue(const float (&out)[M], bool live, int row, int n,
                                                  float* y, const GemvNormOut& no) {
   __shared__ float part[kGemvWarps][M];
-  __shared__ bool lastBlock;
-  __shared__ float scratch[32];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   // Lane m % 32 owns row m's element (the M stores spread over lanes): it alone reads the
   // residual and writes y, so y may be the residual itself.
@@ -225,27 +250,14 @@ __device__ __forceinline__ void gemvNormEpilogue(const float (&out)[M], bool liv
     part[warp][m] = sq;
   }
   __syncthreads();
+  // This block's partial; the consumer adds them up (normScales). No fence or ticket: the
+  // consumer reads them after gridWait, i.e. after this whole grid has completed.
   if (threadIdx.x < M) {
     float t = 0.f;
 #pragma unroll
     for (int w = 0; w < kGemvWarps; ++w) t += part[w][threadIdx.x];
     no.partials[(u64)blockIdx.x * M + threadIdx.x] = t;
-    __threadfence();  // the partial is visible before this block's ticket is
   }
-  __syncthreads();
-  if (threadIdx.x == 0) lastBlock = atomicAdd(no.counter, 1u) == gridDim.x - 1;
-  __syncthreads();
-  if (!lastBlock) return;
-  __threadfence();
-  // The last block: the sum of the partials in block order, whichever block is last.
-#pragma unroll 1
-  for (int m = 0; m < M; ++m) {
-    float t = 0.f;
-    for (unsigned b = threadIdx.x; b < gridDim.x; b += blockDim.x) t += __ldcg(no.partials + (u64)b * M + m);
-    t = blockSum(t, scratch);
-    if (threadIdx.x == 0) no.ssOut[m] = t;
-  }
-  if (threadIdx.x == 0) *no.counter = 0u;
 }
 
 template <typename W, int K, int M>
@@ -258,11 +270,11 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
   const W* const wr[1] = {w + (u64)(active ? row : 0) * K};
   float acc[1][M];
   const bool live = gemvAccumulate<W, K, M, 1>(x, wr, active, nin, acc);
-  // An inactive warp leaves as a whole (no shuffle below misses a lane), except into the
-  // norm epilogue, whose barriers every warp must reach.
-  if (!live && nout.residual == nullptr) return;
   float inv[M];
-  normScales<K, M>(nin, inv);
+  normScales<K, M>(nin, inv);  // every warp: a block barrier
+  // An inactive warp leaves as a whole (no shuffle below misses a lane), except into the
+  // norm epilogue, whose barrier every warp must reach.
+  if (!live && nout.residual == nullptr) return;
   const float b = live && bias != nullptr ? bias[row] : 0.f;
   float out[M];
 #pragma unroll
@@ -293,9 +305,10 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
   const u64 g = (u64)(active ? row : 0);
   const W* const wr[2] = {w + g * K, w + (g + inner) * K};
   float acc[2][M];
-  if (!gemvAccumulate<W, K, M, 2>(x, wr, active, nin, acc)) return;
+  const bool live = gemvAccumulate<W, K, M, 2>(x, wr, active, nin, acc);
   float inv[M];
-  normScales<K, M>(nin, inv);
+  normScales<K, M>(nin, inv);  // every warp: a block barrier
+  if (!live) return;
   const float bg = bias != nullptr ? bias[row] : 0.f;
   const float bu = bias != nullptr ? bias[inner + row] : 0.f;
 #pragma unroll

@@ -233,17 +233,16 @@ class CudaBackend : public Backend {
   int gluPairs_ = 0;
   int gluRelocated_ = 0;  // GLU-fused outputs among relocated_ (NormFusion adds its own)
   // Folded norms: per site the values involved, the f32 norm weight, and where its statistics go:
-  // normStats_ holds per site ss [kMaxGemvRows] floats, then the partials [blocks * kMaxGemvRows];
-  // normCounters_ one ticket per site (zeroed once; every launch leaves it at zero).
+  // normStats_ holds per site the producer's per-block partial sums [blocks * kMaxGemvRows].
   struct NormSite {
     int sum = -1, normed = -1, residual = -1;
     const float* normW = nullptr;
     float offset = 0.f, eps = 0.f;
     int64_t statsOffset = 0;  // floats into normStats_
+    int blocks = 0;           // the producer GEMV's grid: partials per row
   };
   std::vector<NormSite> normSites_;
   DeviceBuffer normStats_;
-  DeviceBuffer normCounters_;
   DeviceBuffer invFreq_;     // every rope step's inv_freq, concatenated
   DeviceBuffer logitsRows_;  // [maxSeq, vocab] gathered last rows when the output has all rows
   int64_t scratchFloats_ = 0, qScratchFloats_ = 0, castElems_ = 0;

@@ -7,30 +7,30 @@
 
 namespace llmc::cuda {
 
-// x holds h ∘ w; ss[m] = sum(h[m]²): the GEMV multiplies row m's dot products by
-// rsqrt(ss[m] / K + eps). ss == nullptr: none. stage != 0: the second round of weight loads is
-// prefetched into shared memory before the kernel waits for its predecessor (0: registers only).
+// x holds h ∘ w; sum(h[m]²) is the sum of ssParts[b * M + m] over b < nParts (the producer
+// GEMV's per-block partials): the GEMV multiplies row m's dot products by rsqrt(that / K + eps).
+// ssParts == nullptr: none. stage != 0: the second round of weight loads is prefetched into shared
+// memory before the kernel waits for its predecessor (0: registers only).
 struct GemvInArgs {
-  const float* ss = nullptr;
+  const float* ssParts = nullptr;
   float eps = 0.f;
   int stage = 0;
   int earlyTrigger = 0;  // != 0: release the dependent launch before waiting for the predecessor
+  int nParts = 0;
 };
 
 // The GEMV adds `residual` to its output, stores it, stores it ∘ (normW + normOffset) into xw and
-// sum(out²) per row into ssOut (partials: grid * M floats; counter: zero before, zero after).
-// residual == nullptr: none.
+// one partial sum of out² per block and row into partials (grid * M floats). residual == nullptr:
+// none.
 struct GemvNormOutArgs {
   const float* residual = nullptr;
   const float* normW = nullptr;
   float normOffset = 0.f;
   float* xw = nullptr;
   float* partials = nullptr;
-  unsigned* counter = nullptr;
-  float* ssOut = nullptr;
 };
 
 static_assert(sizeof(GemvInArgs) == 24, "GemvIn layout (gemv.cuh)");
-static_assert(sizeof(GemvNormOutArgs) == 56, "GemvNormOut layout (gemv.cuh)");
+static_assert(sizeof(GemvNormOutArgs) == 40, "GemvNormOut layout (gemv.cuh)");
 
 }  // namespace llmc::cuda

@@ -6,10 +6,11 @@
 // more linears reading y (the fused QKV or gate/up projection). At decode batch sizes the norm is
 // one block per row: ~7 us on one SM while the rest of the GPU idles, twice per layer. Instead
 // (gemv.cuh, GemvNormOut / GemvIn):
-//   * the GEMV of d adds r in its epilogue and stores s, y' = s ∘ w, and sum(s²) per row (block
-//     partials reduced by the last block in block order: deterministic);
-//   * each GEMV reading y reads y' and multiplies its dot products by rsqrt(sum(s²) / H + eps),
-//     a scalar per row, before its bias.
+//   * the GEMV of d adds r in its epilogue and stores s, y' = s ∘ w, and per block a partial
+//     sum of s² per row;
+//   * each GEMV reading y reads y', adds the partials up (every block in the same order:
+//     deterministic) and multiplies its dot products by rsqrt(sum(s²) / H + eps), a scalar per
+//     row, before its bias.
 // The add_rms_norm launch disappears; d is never written.
 //
 // Which sites: the linear right before the add_rms_norm, whose output only that norm reads; every
@@ -83,8 +84,8 @@ Status CudaBackend::planNormFusion() {
     site.offset = ns.attrs.unitOffset ? 1.f : 0.f;
     site.eps = ns.attrs.eps;
     site.statsOffset = statsFloats;
-    const int64_t blocks = (h + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock;
-    statsFloats += roundUp64(kMaxGemvRows + blocks * kMaxGemvRows);
+    site.blocks = static_cast<int>((h + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock);
+    statsFloats += roundUp64(static_cast<int64_t>(site.blocks) * kMaxGemvRows);
     const bool exactAlias = prog.values[s].offset == prog.values[r].offset;
     if (overlaps(s, x) || (overlaps(s, r) && !exactAlias)) {
       relocated_[s] = fusedOutFloats_;
@@ -101,9 +102,6 @@ Status CudaBackend::planNormFusion() {
   }
   if (normSites_.empty()) return Status::Ok();
   LLMC_ASSIGN_OR_RETURN(normStats_, DeviceBuffer::allocate(statsFloats * 4, "folded-norm statistics"));
-  LLMC_ASSIGN_OR_RETURN(normCounters_,
-                        DeviceBuffer::allocate(static_cast<int64_t>(normSites_.size()) * 4, "folded-norm counters"));
-  LLMC_CUDA_CHECK(cudaMemsetAsync(normCounters_.get(), 0, normCounters_.bytes(), stream_.get()));
   return Status::Ok();
 }
 
@@ -113,7 +111,8 @@ GemvInArgs CudaBackend::gemvInArgs(const Prepared& p, int rows) const {
   a.earlyTrigger = earlyTrigger_;
   if (p.normInSite < 0 || rows > kMaxGemvRows) return a;
   const NormSite& site = normSites_[p.normInSite];
-  a.ss = normStats_.as<float>() + site.statsOffset;
+  a.ssParts = normStats_.as<float>() + site.statsOffset;
+  a.nParts = site.blocks;
   a.eps = site.eps;
   return a;
 }
@@ -122,14 +121,11 @@ GemvNormOutArgs CudaBackend::normOutArgs(const Prepared& p, const StepShape& sha
   GemvNormOutArgs a;
   if (p.normOutSite < 0) return a;
   const NormSite& site = normSites_[p.normOutSite];
-  float* stats = normStats_.as<float>() + site.statsOffset;
   a.residual = valuePtr(site.residual, shape);
   a.normW = site.normW;
   a.normOffset = site.offset;
   a.xw = valuePtr(site.normed, shape);
-  a.ssOut = stats;
-  a.partials = stats + kMaxGemvRows;
-  a.counter = normCounters_.as<unsigned>() + p.normOutSite;
+  a.partials = normStats_.as<float>() + site.statsOffset;
   return a;
 }
 
