@@ -51,42 +51,39 @@ __device__ __forceinline__ void mergeState(float& m, float& l, float (&acc)[N], 
   m = mn;
 }
 
-// Most splits one (sequence, head) may be cut into (the backend's cap; combineSplits keeps one
-// weight per split in shared memory).
+// Most splits one (sequence, head) may be cut into (the backend's cap).
 constexpr int kMaxDecodeSplits = 32;
 
 // out[g * hd + d] = sum_s acc_s[d] 2^(m_s - M) / sum_s l_s 2^(m_s - M), M = max_s m_s, for the G
 // heads whose partials start at partM/partL[part0 + g * nsplit] (splits consecutive) and
 // partAcc[(part0 + g * nsplit + s) * hd]. Called by a whole block; used by llmc_attn_combine and by
-// the last split block of the fused decode kernel, so both paths do the same arithmetic. The
-// partials were written by other blocks of this or the previous grid: loads go through L2 (.cg),
-// never a stale L1 line.
+// the last split block of the fused decode kernel, so both paths do the same arithmetic. One pass
+// per output element, merging split after split with a running maximum: every load is issued up
+// front (none depends on another), where a pass for the weights, a barrier and a pass for the
+// values took three round trips on the decode critical path. For one split the result is
+// acc * (1 / l), what the single-split direct store computes. The partials were written by other
+// blocks of this or the previous grid: loads go through L2 (.cg), never a stale L1 line.
 template <int G>
 __device__ __forceinline__ void combineSplits(const float* partM, const float* partL, const float* partAcc,
-                                              u64 part0, int nsplit, int hd, float* __restrict__ out,
-                                              float (&smW)[G][kMaxDecodeSplits], float (&smInv)[G]) {
-  if (threadIdx.x < G) {
-    const int g = threadIdx.x;
-    const u64 p = part0 + (u64)g * nsplit;
-    float mm = LLMC_NEG_INF;
-    for (int s = 0; s < nsplit; ++s) mm = fmaxf(mm, __ldcg(partM + p + s));
-    float ll = 0.f;
-    for (int s = 0; s < nsplit; ++s) {
-      const float m = __ldcg(partM + p + s);
-      // An empty split (m = -inf) weighs 0; its acc is 0 too.
-      const float w = m == LLMC_NEG_INF ? 0.f : exp2f(m - mm);
-      smW[g][s] = w;
-      ll = fmaf(__ldcg(partL + p + s), w, ll);
-    }
-    smInv[g] = ll > 0.f ? 1.f / ll : 0.f;
-  }
-  __syncthreads();
+                                              u64 part0, int nsplit, int hd, float* __restrict__ out) {
   for (int idx = threadIdx.x; idx < G * hd; idx += blockDim.x) {
     const int g = idx / hd, d = idx % hd;
     const u64 p = part0 + (u64)g * nsplit;
-    float a = 0.f;
-    for (int s = 0; s < nsplit; ++s) a = fmaf(__ldcg(partAcc + (p + s) * hd + d), smW[g][s], a);
-    out[(u64)g * hd + d] = a * smInv[g];
+    float m = LLMC_NEG_INF, l = 0.f, a = 0.f;
+#pragma unroll 4
+    for (int s = 0; s < nsplit; ++s) {
+      const float ms = __ldcg(partM + p + s);
+      const float ls = __ldcg(partL + p + s);
+      const float as = __ldcg(partAcc + (p + s) * hd + d);
+      if (ms == LLMC_NEG_INF) continue;  // an empty split weighs 0 (its l and acc are 0 too)
+      const float mn = fmaxf(m, ms);
+      const float ca = exp2f(m - mn);  // 0 while nothing is merged yet (m = -inf)
+      const float cb = exp2f(ms - mn);
+      l = l * ca + ls * cb;
+      a = a * ca + as * cb;
+      m = mn;
+    }
+    out[(u64)g * hd + d] = a * (l > 0.f ? 1.f / l : 0.f);
   }
 }
 
@@ -364,8 +361,7 @@ __device__ __forceinline__ void attnDecodeBody(
   __syncthreads();
   if (!isLast) return;
   __threadfence();  // acquire side: the other blocks' partials are read after their tickets
-  __shared__ float smW[G][kMaxDecodeSplits], smInv[G];
-  combineSplits<G>(partM, partL, partAcc, part - split, nsplit, HD, out + (u64)seq * oStride + h0 * HD, smW, smInv);
+  combineSplits<G>(partM, partL, partAcc, part - split, nsplit, HD, out + (u64)seq * oStride + h0 * HD);
 }
 
 }  // namespace llmc
@@ -413,8 +409,7 @@ extern "C" __global__ void __launch_bounds__(128)
                       const float* __restrict__ partAcc, int nsplit, int hd, float* __restrict__ out,
                       int oStride) {
   ::llmc::pdlEnter();
-  __shared__ float smW[1][::llmc::kMaxDecodeSplits], smInv[1];
   const int h = blockIdx.x, seq = blockIdx.y, nh = gridDim.x;
   ::llmc::combineSplits<1>(partM, partL, partAcc, ((::llmc::u64)seq * nh + h) * nsplit, nsplit, hd,
-                           out + (::llmc::u64)seq * oStride + (::llmc::u64)h * hd, smW, smInv);
+                           out + (::llmc::u64)seq * oStride + (::llmc::u64)h * hd);
 }

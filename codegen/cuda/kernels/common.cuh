@@ -94,6 +94,10 @@ __device__ __forceinline__ u32 sharedAddress(const void* p) {
 __device__ __forceinline__ void cpAsync16(u32 dst, const void* src, int srcBytes) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src), "r"(srcBytes) : "memory");
 }
+// 4 bytes global -> shared (through L1; 4-byte copies have no L2-only form).
+__device__ __forceinline__ void cpAsync4(u32 dst, const void* src) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(dst), "l"(src) : "memory");
+}
 __device__ __forceinline__ void cpAsyncCommit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 template <int N>
 __device__ __forceinline__ void cpAsyncWait() {

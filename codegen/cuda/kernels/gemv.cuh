@@ -121,9 +121,14 @@ __device__ __forceinline__ void gemvDot(const float* __restrict__ x, int k0, con
 // bit-identical to what the R = 1 kernel computes for it. Calls gridWait() / launchDependents()
 // (after issuing the first weight loads); returns false for an inactive warp (row past n), which
 // must then return without touching the shuffles below.
+// early != nullptr: right after the wait, lane m % 32 also copies early[m * earlyStride] into
+// earlySlots[m] in shared memory (cp.async: no register held across the dot products). It is the
+// residual the norm epilogue adds: requested here, its round trip overlaps the dot products
+// instead of adding to the end of every warp. The lane reads it back after cp.async.wait_all.
 template <typename W, int K, int M, int R>
 __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, const W* const (&wr)[R],
-                                               bool active, const GemvIn& in, float (&acc)[R][M]) {
+                                               bool active, const GemvIn& in, const float* early,
+                                               int earlyStride, float* earlySlots, float (&acc)[R][M]) {
   const int lane = threadIdx.x & 31;
   constexpr int E = Vec16<W>::kElems;
   constexpr int kChunks = K / E;
@@ -166,6 +171,12 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
   }
   pdlEnter(in.earlyTrigger != 0);
   if (!active) return false;
+  if (early != nullptr) {
+#pragma unroll
+    for (int m = 0; m < M; ++m)
+      if (lane == m % 32) cpAsync4(sharedAddress(earlySlots + m), early + (u64)m * earlyStride);
+    cpAsyncCommit();
+  }
 
 #pragma unroll
   for (int r = 0; r < R; ++r)
@@ -229,12 +240,14 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
 
 // The epilogue of a GEMV before a folded norm (GemvNormOut). Every warp of the block must call it
 // (inactive ones with live = false): it has block barriers.
+// residual[m]: row m's residual element, requested by lane m % 32 right after the wait
+// (gemvAccumulate's early copy into shared memory); that lane waits for it here.
 template <int M>
-__device__ __forceinline__ void gemvNormEpilogue(const float (&out)[M], bool live, int row, int n,
-                                                 float* y, const GemvNormOut& no) {
+__device__ __forceinline__ void gemvNormEpilogue(const float (&out)[M], const float* residual, bool live,
+                                                 int row, int n, float* y, const GemvNormOut& no) {
   __shared__ float part[kGemvWarps][M];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  // Lane m % 32 owns row m's element (the M stores spread over lanes): it alone reads the
+  // Lane m % 32 owns row m's element (the M stores spread over lanes): it alone read the
   // residual and writes y, so y may be the residual itself.
 #pragma unroll
   for (int m = 0; m < M; ++m) {
@@ -242,7 +255,8 @@ __device__ __forceinline__ void gemvNormEpilogue(const float (&out)[M], bool liv
     float sq = 0.f;
     if (live) {
       const u64 i = (u64)m * n + row;
-      const float h = out[m] + no.residual[i];
+      asm volatile("cp.async.wait_all;" ::: "memory");
+      const float h = out[m] + residual[m];
       y[i] = h;
       no.xw[i] = h * (no.normW[row] + no.normOffset);
       sq = h * h;
@@ -269,7 +283,10 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
   const bool active = row < n;
   const W* const wr[1] = {w + (u64)(active ? row : 0) * K};
   float acc[1][M];
-  const bool live = gemvAccumulate<W, K, M, 1>(x, wr, active, nin, acc);
+  __shared__ float residual[kGemvWarps][M];  // the norm epilogue's residual, copied in early
+  const int warp = threadIdx.x >> 5;
+  const float* residualRow = nout.residual != nullptr ? nout.residual + row : nullptr;
+  const bool live = gemvAccumulate<W, K, M, 1>(x, wr, active, nin, residualRow, n, residual[warp], acc);
   float inv[M];
   normScales<K, M>(nin, inv);  // every warp: a block barrier
   // An inactive warp leaves as a whole (no shuffle below misses a lane), except into the
@@ -280,7 +297,7 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
 #pragma unroll
   for (int m = 0; m < M; ++m) out[m] = live ? warpSum(acc[0][m]) * inv[m] + b : 0.f;
   if (nout.residual != nullptr) {
-    gemvNormEpilogue<M>(out, live, row, n, y, nout);
+    gemvNormEpilogue<M>(out, residual[warp], live, row, n, y, nout);
     return;
   }
 #pragma unroll
@@ -305,7 +322,7 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
   const u64 g = (u64)(active ? row : 0);
   const W* const wr[2] = {w + g * K, w + (g + inner) * K};
   float acc[2][M];
-  const bool live = gemvAccumulate<W, K, M, 2>(x, wr, active, nin, acc);
+  const bool live = gemvAccumulate<W, K, M, 2>(x, wr, active, nin, nullptr, 0, nullptr, acc);
   float inv[M];
   normScales<K, M>(nin, inv);  // every warp: a block barrier
   if (!live) return;

@@ -86,7 +86,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_ROPE"); f && std::string(f) == "0") fusedRope_ = false;
   // A/B knob for the flash-decoding split count (more splits: fewer serial key rounds per block).
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_DECODE_BLOCKS_PER_SM", 1, 16, &decodeBlocksPerSm_));
-  if (const char* f = std::getenv("LLMC_CUDA_GEMV_STAGE"); f && *f) gemvStage_ = std::string(f) != "0";
+  LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_GEMV_STAGE", 0, 2, &gemvStage_));
   if (const char* f = std::getenv("LLMC_CUDA_EARLY_TRIGGER"); f && *f) earlyTrigger_ = std::string(f) != "0";
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_SMEM_CARVEOUT", 0, 100, &smemCarveout_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_L2_PREFETCH_MB", 0, 1024, &l2PrefetchMb_));
@@ -275,7 +275,8 @@ Status CudaBackend::prepareSteps() {
     }
     prepared_.push_back(p);
   }
-  // Each attention's L2 prefetch target: the weight of the next linear (its o_proj).
+  // Each attention's L2 prefetch target: the weight of the next linear (its o_proj), which is
+  // marked as the one that waits for attention (LLMC_CUDA_GEMV_STAGE=2 stages only those).
   for (size_t i = 0; i < prepared_.size(); ++i) {
     Prepared& a = prepared_[i];
     if (a.step->op != OpKind::kAttention && a.step->op != OpKind::kQkvAttention) continue;
@@ -284,6 +285,7 @@ Status CudaBackend::prepareSteps() {
       if (next.op != OpKind::kLinear) continue;
       a.prefetchW = prepared_[j].w;
       a.prefetchBytes = infos[next.weight].nbytes / 16 * 16;
+      prepared_[j].afterAttention = true;
       break;
     }
   }

@@ -78,6 +78,7 @@ class CudaBackend : public Backend {
   // previous kernel (LLMC_CUDA_GEMV_STAGE), and GEMVs and decode attention release their
   // dependent launch before that wait (LLMC_CUDA_EARLY_TRIGGER).
   void setGemvStageEnabled(bool on) { gemvStage_ = on ? 1 : 0; }
+  void setGemvStageAfterAttentionOnly() { gemvStage_ = 2; }
   void setEarlyTriggerEnabled(bool on) { earlyTrigger_ = on ? 1 : 0; }
   // Decode attention also asks L2 for up to `mb` MiB of the next GEMV's weight (0: off).
   void setL2PrefetchMb(int mb) { l2PrefetchMb_ = mb; }
@@ -142,6 +143,7 @@ class CudaBackend : public Backend {
     // rows of its grid; LLMC_CUDA_L2_PREFETCH_MB), and its size rounded down to 16 bytes.
     const void* prefetchW = nullptr;
     uint64_t prefetchBytes = 0;
+    bool afterAttention = false;  // a linear: the first one after an attention step (its o_proj)
   };
   // What a step ends with after the program: the logits rows (gathered when the program's output
   // has a row per token) for the host, or their argmax.
@@ -286,8 +288,9 @@ class CudaBackend : public Backend {
   bool fusedRope_ = true;
   // Decode attention blocks per SM the split count aims at (LLMC_CUDA_DECODE_BLOCKS_PER_SM, 1..16).
   int decodeBlocksPerSm_ = 2;
-  // 1: GEMVs also prefetch their second round of weight loads into shared memory before gridWait
-  // (LLMC_CUDA_GEMV_STAGE=0|1).
+  // 1: GEMVs also prefetch their second round of weight loads into shared memory before gridWait;
+  // 2: only the GEMV right after attention (o_proj), whose wait is the longest
+  // (LLMC_CUDA_GEMV_STAGE=0|1|2).
   int gemvStage_ = 0;
   // Preferred shared-memory carveout (percent) set on every kernel; -1: the driver's choice
   // (LLMC_CUDA_SMEM_CARVEOUT).
