@@ -191,7 +191,12 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
     // Round 0 uses the chunks already in registers; round 1 fills the same registers from the
     // stage when there is one, later rounds from global memory. (One fill-then-consume body: a
     // separate loop over the stage made ptxas keep ~16 more registers.)
-    if (staging) asm volatile("cp.async.wait_all;" ::: "memory");
+    // The stage is the older cp.async group; the early copy (if any) was committed after it and
+    // is waited for in the epilogue, so it must not hold up the stage here.
+    if (staging) {
+      if (early != nullptr) cpAsyncWait<1>();
+      else asm volatile("cp.async.wait_all;" ::: "memory");
+    }
 #pragma unroll 1
     for (int c0 = 0; c0 < kFull; c0 += U) {
       if (c0 > 0) {
