@@ -7,7 +7,8 @@
 // through GEMV (chunks of <= 8), decode (CUDA graphs after the first step of a batch size), several
 // sequences per step, fused and unfused programs, aliasing memory plans, GQA, sliding window,
 // partial and interleaved rope, tied embeddings, f32 / bf16, copyBlock, PTX-only engines, and the
-// errors for engines without kernels. Also, without a device: kernel-section selection.
+// errors for engines without kernels, the decode-ablation diagnostic. Also, without a device:
+// kernel-section selection and the ablation list parser.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "CudaBackend.h"
+#include "DecodeAblation.h"
 #include "GpuEngineUtil.h"
 #include "GpuTestUtil.h"
 #include "KernelLibrary.h"
@@ -730,6 +732,56 @@ TEST(GluFusionPlan, VariantsCoverRelocation) {
   }
   EXPECT_GT(relocated, 0);
   EXPECT_GT(kept, 0);
+}
+
+TEST(DecodeAblation, ParsesKernelKindsAndNamesAnUnknownOne) {
+  unsigned mask = 0;
+  ASSERT_OK(cuda::parseAblation("attention,o_proj", &mask));
+  EXPECT_EQ(mask, cuda::kAblateAttention | cuda::kAblateOProj);
+  ASSERT_OK(cuda::parseAblation("qkv,gate_up,down,", &mask));
+  EXPECT_EQ(mask, cuda::kAblateQkv | cuda::kAblateGateUp | cuda::kAblateDown);
+  ASSERT_OK(cuda::parseAblation("", &mask));
+  EXPECT_EQ(mask, 0u);
+  const Status bad = cuda::parseAblation("attention,mlp", &mask);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("'mlp'"), std::string::npos) << bad.message();
+}
+
+// Each ablated kind really leaves its kernels out of decode (the logits change), prefill is
+// untouched, and the steps still run.
+TEST(DecodeAblation, LeavesEachKernelKindOutOfDecodeOnly) {
+  LLMC_REQUIRE_GPU();
+  const test::TinyLlama model = test::makeTinyLlama(smallBf16Config());
+  const std::string path = tempEnginePath("ablate.engine");
+  ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
+  Loaded full = load(path, smallOptions(), true);
+  ASSERT_TRUE(full.backend);
+  std::mt19937 rng(21);
+  const std::vector<int32_t> toks = randomTokens(rng, 12, smallBf16Config().vocab);
+  auto run = [&](Backend& b, std::vector<float>* prefill, std::vector<float>* decode) {
+    StepBatch batch;
+    batch.tokens.assign(toks.begin(), toks.begin() + 8);
+    batch.sequences = {SequenceSlice{0, 8, 0, blocks(0, 2)}};
+    ASSERT_OK(b.forward(batch, prefill));
+    for (int pos = 8; pos < 12; ++pos) {
+      batch.tokens = {toks[pos]};
+      batch.sequences = {SequenceSlice{0, 1, pos, blocks(0, 2)}};
+      ASSERT_OK(b.forward(batch, decode));
+    }
+  };
+  std::vector<float> refPrefill, refDecode;
+  run(*full.backend, &refPrefill, &refDecode);
+  for (unsigned kind : {cuda::kAblateAttention, cuda::kAblateQkv, cuda::kAblateOProj, cuda::kAblateGateUp,
+                        cuda::kAblateDown}) {
+    SCOPED_TRACE("ablate mask " + std::to_string(kind));
+    Loaded ab = load(path, smallOptions(), true, true, [kind](cuda::CudaBackend& b) { b.setAblation(kind); });
+    ASSERT_TRUE(ab.backend);
+    std::vector<float> prefill, decode;
+    run(*ab.backend, &prefill, &decode);
+    EXPECT_EQ(prefill, refPrefill) << "prefill must not be ablated";
+    EXPECT_NE(decode, refDecode) << "decode logits unchanged: the kernels were not left out";
+  }
+  std::filesystem::remove(path);
 }
 
 TEST(KernelSelection, PicksTheBestFittingSection) {

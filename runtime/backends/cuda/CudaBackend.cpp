@@ -2,6 +2,8 @@
 // program or its decode graph, logits download), copyBlock. The per-op launches are in CudaSteps.cpp.
 #include "CudaBackend.h"
 
+#include "DecodeAblation.h"
+
 #include "graph/CudaGraphBackend.h"
 
 #include "DeviceLimits.h"
@@ -90,6 +92,11 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   if (const char* f = std::getenv("LLMC_CUDA_EARLY_TRIGGER"); f && *f) earlyTrigger_ = std::string(f) != "0";
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_SMEM_CARVEOUT", 0, 100, &smemCarveout_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_L2_PREFETCH_MB", 0, 1024, &l2PrefetchMb_));
+  if (const char* f = std::getenv("LLMC_CUDA_ABLATE"); f && *f) {
+    LLMC_RETURN_IF_ERROR(parseAblation(f, &ablate_));
+    std::fprintf(stderr, "llmc: LLMC_CUDA_ABLATE=%s: decode leaves those kernels out; its outputs are wrong "
+                 "(a timing diagnostic, docs/perf.md)\n", f);
+  }
 
   LLMC_CUDA_CHECK(cudaSetDevice(device_));
   int major = 0, minor = 0;

@@ -82,6 +82,8 @@ class CudaBackend : public Backend {
   void setEarlyTriggerEnabled(bool on) { earlyTrigger_ = on ? 1 : 0; }
   // Decode attention also asks L2 for up to `mb` MiB of the next GEMV's weight (0: off).
   void setL2PrefetchMb(int mb) { l2PrefetchMb_ = mb; }
+  // Decode leaves out these kernel kinds (DecodeAblation.h: a timing diagnostic; wrong outputs).
+  void setAblation(unsigned mask) { ablate_ = mask; }
   // The tensor-core prefill attention (before prepare(); LLMC_CUDA_PREFILL_TC=0 disables it).
   void setPrefillTcEnabled(bool on) { prefillTc_ = on; }
   // Whether prepare() found the tensor-core prefill for every attention step.
@@ -302,6 +304,9 @@ class CudaBackend : public Backend {
   // attention launch, so the weight stream runs while attention is latency-bound; 0: off
   // (LLMC_CUDA_L2_PREFETCH_MB, 0..1024).
   int l2PrefetchMb_ = 0;
+  // Decode kernels left out for a timing diagnostic (DecodeAblation.h; LLMC_CUDA_ABLATE): 0 = none.
+  unsigned ablate_ = 0;
+  bool ablated(const Prepared& p) const;
   std::vector<engine::DType> handoff_;  // per value: its 16-bit prefill type, or f32 (never narrowed)
   std::unique_ptr<Backend> graph_;  // set when the engine holds a graph program; it does the work
   bool pdl_ = false;  // programmatic dependent launch (sm_90+; LLMC_CUDA_PDL=0 disables)

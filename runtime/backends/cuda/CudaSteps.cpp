@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "CudaBackend.h"
+#include "DecodeAblation.h"
 
 namespace llmc::cuda {
 
@@ -127,6 +128,18 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
                 o, nh * hd, oType);
 }
 
+bool CudaBackend::ablated(const Prepared& p) const {
+  const OpKind op = p.step->op;
+  unsigned kind = 0;
+  if (op == OpKind::kAttention || op == OpKind::kQkvAttention) kind = kAblateAttention;
+  else if (op != OpKind::kLinear) return false;
+  else if (p.afterAttention) kind = kAblateOProj;
+  else if (p.gluOut >= 0) kind = kAblateGateUp;
+  else if (p.normOutSite >= 0) kind = kAblateDown;
+  else if (p.normInSite >= 0) kind = kAblateQkv;
+  return (ablate_ & kind) != 0;
+}
+
 Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
   const Program& prog = engine_->program();
   const Step& step = *p.step;
@@ -136,6 +149,7 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
   // A glu whose gate/up linear already wrote its output (GLU-fused GEMV, rows <= kMaxGemvRows),
   // or an add_rms_norm folded into the GEMVs around it (NormFusion.cpp).
   if ((p.gluFusedAway || p.normFusedAway) && rowsOf(step.in[0]) <= kMaxGemvRows) return Status::Ok();
+  if (ablate_ != 0 && shape.decode && ablated(p)) return Status::Ok();  // timing diagnostic only
   // The GEMV before a folded norm writes the norm's outputs (sum and weighted row), not its own.
   if (p.normOutSite >= 0 && rowsOf(step.in[0]) <= kMaxGemvRows) {
     const int R = rowsOf(step.in[0]);
