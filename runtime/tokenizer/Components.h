@@ -80,6 +80,10 @@ Status getString(const json& j, const char* key, const std::string& where, std::
                  bool required = true);
 Status getBool(const json& j, const char* key, const std::string& where, bool* out);
 Status getInt(const json& j, const char* key, const std::string& where, int64_t* out);
+// A component object (normalizer, pre-tokenizer, decoder, post-processor): checks that j is an
+// object with a string "type", stores it in *type and the component's name for errors,
+// `where (type)`, in *at.
+Status getComponentType(const json& j, const std::string& where, std::string* type, std::string* at);
 // A pattern object {"String": s} or {"Regex": r}.
 struct Pattern {
   bool isRegex = false;

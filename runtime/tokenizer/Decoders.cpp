@@ -230,10 +230,8 @@ class SequenceDecoder : public Decoder {
 }  // namespace
 
 StatusOr<std::unique_ptr<Decoder>> parseDecoder(const json& j, const std::string& where) {
-  if (!j.is_object()) return InvalidArgument(where + ": must be an object");
-  std::string type;
-  LLMC_RETURN_IF_ERROR(getString(j, "type", where, &type));
-  const std::string at = where + " (" + type + ")";
+  std::string type, at;
+  LLMC_RETURN_IF_ERROR(getComponentType(j, where, &type, &at));
   using Ptr = std::unique_ptr<Decoder>;
   if (type == "ByteLevel") return Ptr(new ByteLevelDecoder());
   if (type == "ByteFallback") return Ptr(new ByteFallbackDecoder());

@@ -15,6 +15,13 @@ Status getString(const json& j, const char* key, const std::string& where, std::
   return Status::Ok();
 }
 
+Status getComponentType(const json& j, const std::string& where, std::string* type, std::string* at) {
+  if (!j.is_object()) return InvalidArgument(where + ": must be an object");
+  LLMC_RETURN_IF_ERROR(getString(j, "type", where, type));
+  *at = where + " (" + *type + ")";
+  return Status::Ok();
+}
+
 Status getBool(const json& j, const char* key, const std::string& where, bool* out) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return Status::Ok();  // keep the default

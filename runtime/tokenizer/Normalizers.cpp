@@ -144,10 +144,8 @@ class Sequence : public Normalizer {
 }  // namespace
 
 StatusOr<std::unique_ptr<Normalizer>> parseNormalizer(const json& j, const std::string& where) {
-  if (!j.is_object()) return InvalidArgument(where + ": must be an object");
-  std::string type;
-  LLMC_RETURN_IF_ERROR(getString(j, "type", where, &type));
-  const std::string at = where + " (" + type + ")";
+  std::string type, at;
+  LLMC_RETURN_IF_ERROR(getComponentType(j, where, &type, &at));
   if (type == "NFC") return std::unique_ptr<Normalizer>(new UnicodeForm(
       utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE)));
   if (type == "NFD") return std::unique_ptr<Normalizer>(new UnicodeForm(

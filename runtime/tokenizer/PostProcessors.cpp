@@ -112,10 +112,8 @@ StatusOr<int32_t> pairId(const json& j, const char* key, const std::string& at) 
 
 StatusOr<std::unique_ptr<PostProcessor>> parsePostProcessor(const json& j,
                                                             const std::string& where) {
-  if (!j.is_object()) return InvalidArgument(where + ": must be an object");
-  std::string type;
-  LLMC_RETURN_IF_ERROR(getString(j, "type", where, &type));
-  const std::string at = where + " (" + type + ")";
+  std::string type, at;
+  LLMC_RETURN_IF_ERROR(getComponentType(j, where, &type, &at));
   using Ptr = std::unique_ptr<PostProcessor>;
   if (type == "TemplateProcessing") return parseTemplate(j, at);
   if (type == "ByteLevel") return Ptr(new NoIds());

@@ -274,10 +274,8 @@ StatusOr<std::unique_ptr<Regex>> compileOrPrefix(const std::string& pattern, con
 }  // namespace
 
 StatusOr<std::unique_ptr<PreTokenizer>> parsePreTokenizer(const json& j, const std::string& where) {
-  if (!j.is_object()) return InvalidArgument(where + ": must be an object");
-  std::string type;
-  LLMC_RETURN_IF_ERROR(getString(j, "type", where, &type));
-  const std::string at = where + " (" + type + ")";
+  std::string type, at;
+  LLMC_RETURN_IF_ERROR(getComponentType(j, where, &type, &at));
   using Ptr = std::unique_ptr<PreTokenizer>;
   if (type == "ByteLevel") {
     bool addPrefixSpace = true, useRegex = true;
