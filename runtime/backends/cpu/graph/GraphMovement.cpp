@@ -138,32 +138,21 @@ Status gatherK(const GTensor& data, const GTensor& indices, int64_t axis, GTenso
 }
 
 Status gatherNDK(const GTensor& data, const GTensor& indices, int64_t b, GTensor* out) {
-  const int64_t dr = static_cast<int64_t>(data.shape.size()), ir = static_cast<int64_t>(indices.shape.size());
-  if (ir < 1 || b < 0 || b >= std::min(dr, ir)) return InvalidArgument("gather_nd: bad ranks or batch_dims");
-  const int64_t last = indices.shape.back();
-  if (b + last > dr) return InvalidArgument("gather_nd: index depth too large");
-  std::vector<int64_t> shape(indices.shape.begin(), indices.shape.end() - 1);
-  shape.insert(shape.end(), data.shape.begin() + b + last, data.shape.end());
-  int64_t batch = 1, inner = 1;
-  for (int64_t k = 0; k < b; ++k) batch *= data.shape[k];
-  for (int64_t k = b + last; k < dr; ++k) inner *= data.shape[k];
-  const std::vector<int64_t> str = stridesOf(data.shape);
-  const int64_t perBatch = batch ? data.numel() / batch : 0;
-  const int64_t tuples = last ? indices.numel() / last : numelOf(shape) / std::max<int64_t>(inner, 1);
-  const int64_t tuplesPerBatch = batch ? tuples / batch : 0;
+  GatherNdPlan g;
+  LLMC_RETURN_IF_ERROR(planGatherNd(data.shape, indices.shape, b, &g));
   std::vector<int64_t> src;
-  for (int64_t t = 0; t < tuples; ++t) {
-    int64_t flat = (tuplesPerBatch ? t / tuplesPerBatch : 0) * perBatch;
-    for (int64_t k = 0; k < last; ++k) {
-      int64_t ix = indices.atInt(t * last + k);
+  for (int64_t t = 0; t < g.tuples; ++t) {
+    int64_t flat = (g.tuplesPerBatch ? t / g.tuplesPerBatch : 0) * g.perBatch;
+    for (int64_t k = 0; k < g.last; ++k) {
+      int64_t ix = indices.atInt(t * g.last + k);
       const int64_t dim = data.shape[b + k];
       if (ix < 0) ix += dim;
       if (ix < 0 || ix >= dim) return InvalidArgument("gather_nd: index out of range");
-      flat += ix * str[b + k];
+      flat += ix * g.strides[b + k];
     }
-    for (int64_t k = 0; k < inner; ++k) src.push_back(flat + k);
+    for (int64_t k = 0; k < g.inner; ++k) src.push_back(flat + k);
   }
-  *out = take(data, shape, src);
+  *out = take(data, g.shape, src);
   return Status::Ok();
 }
 

@@ -103,6 +103,27 @@ Status planSdpa(const std::vector<int64_t>& q, const std::vector<int64_t>& k, co
   return Status::Ok();
 }
 
+Status planGatherNd(const std::vector<int64_t>& data, const std::vector<int64_t>& indices, int64_t b,
+                    GatherNdPlan* plan) {
+  const int64_t dr = static_cast<int64_t>(data.size()), ir = static_cast<int64_t>(indices.size());
+  if (ir < 1 || b < 0 || b >= std::min(dr, ir)) return InvalidArgument("gather_nd: bad ranks or batch_dims");
+  const int64_t last = indices.back();
+  if (b + last > dr) return InvalidArgument("gather_nd: index depth too large");
+  GatherNdPlan p;
+  p.last = last;
+  p.shape.assign(indices.begin(), indices.end() - 1);
+  p.shape.insert(p.shape.end(), data.begin() + b + last, data.end());
+  int64_t batch = 1;
+  for (int64_t k = 0; k < b; ++k) batch *= data[k];
+  for (int64_t k = b + last; k < dr; ++k) p.inner *= data[k];
+  p.strides = stridesOf(data);
+  p.perBatch = batch ? numelOf(data) / batch : 0;
+  p.tuples = last ? numelOf(indices) / last : numelOf(p.shape) / std::max<int64_t>(p.inner, 1);
+  p.tuplesPerBatch = batch ? p.tuples / batch : 0;
+  *plan = std::move(p);
+  return Status::Ok();
+}
+
 Status concatShape(const std::vector<const std::vector<int64_t>*>& parts, int64_t& axis, std::vector<int64_t>* shape) {
   const std::vector<int64_t>& p0 = *parts[0];
   const int64_t r = static_cast<int64_t>(p0.size());

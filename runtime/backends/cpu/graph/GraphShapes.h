@@ -42,6 +42,17 @@ struct SdpaDims {
 Status planSdpa(const std::vector<int64_t>& q, const std::vector<int64_t>& k, const std::vector<int64_t>& v,
                 const std::vector<int64_t>* mask, SdpaDims* d);
 
+// GatherND with `b` batch dimensions: data [batch (b dims), tuple (last dims), inner...], indices
+// [..., last]. The result's shape, and where each index tuple reads: tuple t starts at
+// (t / tuplesPerBatch) * perBatch plus sum_k ix_k * strides[b + k] and copies `inner` elements.
+struct GatherNdPlan {
+  std::vector<int64_t> shape;    // the result's
+  std::vector<int64_t> strides;  // data's row-major strides
+  int64_t last = 0, inner = 1, perBatch = 0, tuples = 0, tuplesPerBatch = 0;
+};
+Status planGatherNd(const std::vector<int64_t>& data, const std::vector<int64_t>& indices, int64_t b,
+                    GatherNdPlan* plan);
+
 // Concat along `axis` (normalised in place): the result's shape.
 Status concatShape(const std::vector<const std::vector<int64_t>*>& parts, int64_t& axis, std::vector<int64_t>* shape);
 

@@ -100,33 +100,22 @@ StatusOr<DTensor> gatherG(const LaunchCtx& c, const DTensor& data, const DTensor
 }
 
 StatusOr<DTensor> gatherNDG(const LaunchCtx& c, const DTensor& data, const DTensor& indices, int64_t b) {
-  const int64_t dr = static_cast<int64_t>(data.shape.size()), ir = static_cast<int64_t>(indices.shape.size());
-  if (ir < 1 || b < 0 || b >= std::min(dr, ir)) return InvalidArgument("gather_nd: bad ranks or batch_dims");
-  const int64_t last = indices.shape.back();
-  if (b + last > dr) return InvalidArgument("gather_nd: index depth too large");
-  if (last > kMaxRank) return Unsupported("gather_nd: index tuples longer than " + std::to_string(kMaxRank));
-  std::vector<int64_t> shape(indices.shape.begin(), indices.shape.end() - 1);
-  shape.insert(shape.end(), data.shape.begin() + b + last, data.shape.end());
-  int64_t batch = 1, inner = 1;
-  for (int64_t k = 0; k < b; ++k) batch *= data.shape[k];
-  for (int64_t k = b + last; k < dr; ++k) inner *= data.shape[k];
-  const std::vector<int64_t> str = stridesOf(data.shape);
-  const int64_t perBatch = batch ? data.numel() / batch : 0;
-  const int64_t tuples = last ? indices.numel() / last : numelOf(shape) / std::max<int64_t>(inner, 1);
-  const int64_t tuplesPerBatch = batch ? tuples / batch : 0;
+  cpu::graph::GatherNdPlan g;
+  LLMC_RETURN_IF_ERROR(cpu::graph::planGatherNd(data.shape, indices.shape, b, &g));
+  if (g.last > kMaxRank) return Unsupported("gather_nd: index tuples longer than " + std::to_string(kMaxRank));
   Space dd;
   Strides ds;
-  dd.rank = static_cast<int>(last);
-  for (int64_t k = 0; k < last; ++k) {
+  dd.rank = static_cast<int>(g.last);
+  for (int64_t k = 0; k < g.last; ++k) {
     dd.dims[k] = data.shape[b + k];
-    ds.s[k] = str[b + k];
+    ds.s[k] = g.strides[b + k];
   }
-  LLMC_ASSIGN_OR_RETURN(DTensor out, c.alloc(data.type, shape));
-  const int64_t n = tuples * inner;
+  LLMC_ASSIGN_OR_RETURN(DTensor out, c.alloc(data.type, g.shape));
+  const int64_t n = g.tuples * g.inner;
   if (n == 0) return out;
   LLMC_RETURN_IF_ERROR(c.launch("llmc_g_gather_nd", LaunchCtx::gridFor(n), dim3(256), static_cast<long long>(n),
-                                static_cast<long long>(inner), static_cast<long long>(last),
-                                static_cast<long long>(tuplesPerBatch), static_cast<long long>(perBatch), dd, ds,
+                                static_cast<long long>(g.inner), static_cast<long long>(g.last),
+                                static_cast<long long>(g.tuplesPerBatch), static_cast<long long>(g.perBatch), dd, ds,
                                 data.data(), data.cls(), indices.data(), indices.cls(), out.data(),
                                 typeCode(data.type), c.err));
   return out;
