@@ -26,7 +26,7 @@
 // The partials are reduced by the consumer, not by a last-arriving producer block: that took a
 // fence, a ticket atomic and a serial reduction onto the critical path between the two kernels
 // (~3 us, twice per layer); reading 4 KB of partials per consumer block costs one round trip at
-// its end, as the single ss load did (docs/perf.md: +2.6% decode on the H100).
+// its end, as the single ss load did (docs/perf.md: +2.7% decode on the H100).
 // A one-block-per-row norm kernel at batch 1 runs on one SM of the GPU (~7 us, twice per layer);
 // this way the norm costs a few hundred extra bytes per block and no launch.
 #pragma once
@@ -70,6 +70,7 @@ struct GemvNormOut {
 // previous kernel's output). Every warp of the block must call it (a block barrier). The order of
 // the additions (thread-strided, then the warp's xor tree, then warps 0..3) is the same in every
 // block, so all blocks scale by the same inv. __ldg as for x: read-only for this kernel's life.
+// Not blockSum (common.cuh): that is two barriers per value, this one barrier for all M rows.
 template <int K, int M>
 __device__ __forceinline__ void normScales(const GemvIn& nin, float (&inv)[M]) {
   if (nin.ssParts == nullptr) {  // the same for the whole launch: no barrier skipped by some warps
