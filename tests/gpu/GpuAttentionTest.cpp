@@ -124,7 +124,7 @@ TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
   auto counters = upload(std::vector<uint32_t>(static_cast<size_t>(nseq) * blocksY, 0));
   // 1 split (the fused kernel stores directly), splits longer and shorter than the contexts (16 and
   // 32 splits leave the 1-token context with empty splits), the backend's cap.
-  for (int splits : {1, 3, 16, cuda::kMaxDecodeSplits}) {
+  for (int splits : {1, 3, cuda::kMaxClusterSplits, 16, cuda::kMaxDecodeSplits}) {
     const size_t parts = static_cast<size_t>(nseq) * g.nh * splits;
     const dim3 grid(splits, blocksY, nseq);
     // Unfused: partials, then llmc_attn_combine.
@@ -134,7 +134,7 @@ TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
                          static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(),
                          static_cast<unsigned*>(nullptr), static_cast<float*>(nullptr), 0, static_cast<const float*>(nullptr),
                          0, static_cast<const float*>(nullptr), 0, static_cast<const int32_t*>(nullptr),
-                         static_cast<const int32_t*>(nullptr), 0, static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}));
+                         static_cast<const int32_t*>(nullptr), 0, static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 0));
     ASSERT_OK(launchSync(ks.get("llmc_attn_combine"), dim3(g.nh, nseq), dim3(128), 0, pm.as<const float>(),
                          pl.as<const float>(), pa.as<const float>(), splits, g.hd, out.as<float>(), g.nh * g.hd));
     const std::vector<float> unfused = download<float>(out, q.size());
@@ -153,13 +153,32 @@ TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
                            counters.as<unsigned>(), fout.as<float>(), g.nh * g.hd, static_cast<const float*>(nullptr), 0,
                            static_cast<const float*>(nullptr), 0, static_cast<const int32_t*>(nullptr),
                            static_cast<const int32_t*>(nullptr), 0, static_cast<const float*>(nullptr), 0, 0, prefetch,
-                           prefetchBytes));
+                           prefetchBytes, 0));
       const std::vector<float> fused = download<float>(fout, q.size());
       EXPECT_LT(relError(fused, ref), kF32TolAttention) << "fused, splits " << splits << " run " << run;
       // Same partials, same combine arithmetic (combineSplits): the same bits as the two launches.
       EXPECT_EQ(fused, unfused) << "fused vs unfused, splits " << splits << " run " << run;
       const auto left = download<uint32_t>(counters, static_cast<size_t>(nseq) * blocksY);
       EXPECT_EQ(left, std::vector<uint32_t>(left.size(), 0u)) << "counters after splits " << splits << " run " << run;
+    }
+    // Cluster merge (sm_90): the splits of a head group are one cluster and merge through shared
+    // memory. The same bits as the partials path; neither the partials nor the counters are touched
+    // (a poisoned partial stays NaN; the counters are poisoned to a value the kernel would trip on).
+    if (deviceCc() >= 90 && splits > 1 && splits <= cuda::kMaxClusterSplits) {
+      auto cm = poisoned(parts), cl = poisoned(parts), ca = poisoned(parts * g.hd), cout = poisoned(q.size());
+      auto poisonedCounters = upload(std::vector<uint32_t>(static_cast<size_t>(nseq) * blocksY, 0xdeadbeefu));
+      ASSERT_OK(launchSyncCluster(decode, grid, dim3(128), static_cast<unsigned>(splits), dq.as<const float>(), g.nh * g.hd,
+                                  static_cast<const void*>(dc.get()), g.blockSize, dt.as<const int32_t>(), cache.maxBlocks,
+                                  dl.as<const int32_t>(), g.nh, g.nkv, static_cast<float>(scale), g.window, cm.as<float>(),
+                                  cl.as<float>(), ca.as<float>(), poisonedCounters.as<unsigned>(), cout.as<float>(), g.nh * g.hd,
+                                  static_cast<const float*>(nullptr), 0, static_cast<const float*>(nullptr), 0,
+                                  static_cast<const int32_t*>(nullptr), static_cast<const int32_t*>(nullptr), 0,
+                                  static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 1));
+      EXPECT_EQ(download<float>(cout, q.size()), unfused) << "cluster vs partials, splits " << splits;
+      const auto m = download<float>(cm, parts);
+      EXPECT_TRUE(std::all_of(m.begin(), m.end(), [](float x) { return std::isnan(x); })) << "cluster wrote partials";
+      const auto c = download<uint32_t>(poisonedCounters, static_cast<size_t>(nseq) * blocksY);
+      EXPECT_EQ(c, std::vector<uint32_t>(c.size(), 0xdeadbeefu)) << "cluster touched the counters";
     }
   }
 }
@@ -220,7 +239,7 @@ TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
   const double scale = 1.0 / std::sqrt(static_cast<double>(g.hd));
   const int blocksY = g.nkv * (g.nh / g.nkv / group);
   auto counters = upload(std::vector<uint32_t>(static_cast<size_t>(nseq) * blocksY, 0));
-  for (int splits : {1, 3, 16, cuda::kMaxDecodeSplits}) {
+  for (int splits : {1, 3, cuda::kMaxClusterSplits, 16, cuda::kMaxDecodeSplits}) {
     const size_t parts = static_cast<size_t>(nseq) * g.nh * splits;
     const dim3 grid(splits, blocksY, nseq);
     // Unfused: rope_kv_write (q into its scratch, k/v into the cache), then the attention.
@@ -236,7 +255,7 @@ TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
                            g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(), counters.as<unsigned>(), outU.as<float>(),
                            g.nh * g.hd, static_cast<const float*>(nullptr), 0, static_cast<const float*>(nullptr), 0,
                            static_cast<const int32_t*>(nullptr), static_cast<const int32_t*>(nullptr), 0,
-                           static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}));
+                           static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 0));
     }
     const std::vector<float> unfused = download<float>(outU, static_cast<size_t>(nseq) * g.nh * g.hd);
     // Fused, twice (the second run finds the slots written by the first: same result).
@@ -247,7 +266,7 @@ TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
                            dl.as<const int32_t>(), g.nh, g.nkv, static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(),
                            pa.as<float>(), counters.as<unsigned>(), out.as<float>(), g.nh * g.hd, kp, w, vp, w,
                            dpos.as<const int32_t>(), dslots.as<const int32_t>(), rot, dinv.as<const float>(),
-                           static_cast<int>(interleaved), /*earlyTrigger=*/1, static_cast<const char*>(nullptr), uint64_t{0}));
+                           static_cast<int>(interleaved), /*earlyTrigger=*/1, static_cast<const char*>(nullptr), uint64_t{0}, 0));
       const std::vector<uint8_t> stored = download<uint8_t>(dc, cache.bytes.size());
       // The new k/v in their slots: float64 rope of the row, within one rounding to the cache dtype.
       PagedCache ref = cache;
@@ -289,6 +308,17 @@ TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
       EXPECT_LT(relError(got, unfusedD), g.kv == DType::kF32 ? 1e-6 : 1e-4) << "fused vs unfused rope, splits " << splits << " run " << run;
       const auto left = download<uint32_t>(counters, static_cast<size_t>(nseq) * blocksY);
       EXPECT_EQ(left, std::vector<uint32_t>(left.size(), 0u)) << "counters, splits " << splits;
+      // The same launch merging inside clusters (sm_90; the slots hold the same k/v again): the same bits.
+      if (deviceCc() >= 90 && splits > 1 && splits <= cuda::kMaxClusterSplits) {
+        auto cout = poisoned(want.size());
+        ASSERT_OK(launchSyncCluster(decode, grid, dim3(128), static_cast<unsigned>(splits), qp, w, dc.get(), g.blockSize,
+                                    dt.as<const int32_t>(), cache.maxBlocks, dl.as<const int32_t>(), g.nh, g.nkv,
+                                    static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(),
+                                    counters.as<unsigned>(), cout.as<float>(), g.nh * g.hd, kp, w, vp, w,
+                                    dpos.as<const int32_t>(), dslots.as<const int32_t>(), rot, dinv.as<const float>(),
+                                    static_cast<int>(interleaved), 1, static_cast<const char*>(nullptr), uint64_t{0}, 1));
+        EXPECT_EQ(download<float>(cout, want.size()), got) << "cluster fused rope, splits " << splits << " run " << run;
+      }
     }
   }
 }

@@ -232,7 +232,10 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
   // The stage on the GEMV after attention only (LLMC_CUDA_GEMV_STAGE=2).
   Loaded oprojStaged = load(path, smallOptions(), true, true,
                             [](cuda::CudaBackend& b) { b.setGemvStageAfterAttentionOnly(); });
-  ASSERT_TRUE(pdl.backend && plain.backend && overlap.backend && oprojStaged.backend);
+  // Decode attention merging its splits inside thread-block clusters (LLMC_CUDA_ATTN_CLUSTER=1; sm_90).
+  Loaded clustered = load(path, smallOptions(), true, true,
+                          [](cuda::CudaBackend& b) { b.setAttentionClusterEnabled(true); });
+  ASSERT_TRUE(pdl.backend && plain.backend && overlap.backend && oprojStaged.backend && clustered.backend);
   std::printf("PDL %s on this device\n", static_cast<cuda::CudaBackend*>(pdl.backend.get())->pdlEnabled() ? "enabled" : "not available");
   std::mt19937 rng(12);
   const std::vector<int32_t> toks = randomTokens(rng, 60, c.vocab);
@@ -240,12 +243,14 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
   std::vector<float> a, b;
   batch.tokens.assign(toks.begin(), toks.begin() + 20);
   batch.sequences = {SequenceSlice{0, 20, 0, blocks(0, 4)}};
-  std::vector<float> o, st;
+  std::vector<float> o, st, cl;
   ASSERT_OK(pdl.backend->forward(batch, &a));
   ASSERT_OK(plain.backend->forward(batch, &b));
   ASSERT_OK(overlap.backend->forward(batch, &o));
   ASSERT_OK(oprojStaged.backend->forward(batch, &st));
+  ASSERT_OK(clustered.backend->forward(batch, &cl));
   ASSERT_EQ(a, b) << "prefill";
+  ASSERT_EQ(cl, b) << "prefill, attention clusters";
   ASSERT_EQ(o, b) << "prefill, overlap knobs";
   ASSERT_EQ(st, b) << "prefill, o_proj stage";
   for (int pos = 20; pos < 60; ++pos) {
@@ -255,7 +260,9 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
     ASSERT_OK(plain.backend->forward(batch, &b));
     ASSERT_OK(overlap.backend->forward(batch, &o));
     ASSERT_OK(oprojStaged.backend->forward(batch, &st));
+    ASSERT_OK(clustered.backend->forward(batch, &cl));
     ASSERT_EQ(a, b) << "decode at " << pos;
+    ASSERT_EQ(cl, b) << "decode at " << pos << ", attention clusters";
     ASSERT_EQ(o, b) << "decode at " << pos << ", overlap knobs";
     ASSERT_EQ(st, b) << "decode at " << pos << ", o_proj stage";
   }

@@ -60,6 +60,23 @@ Status launchSync(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, Args... ar
   return cuda::cudaStatus(cudaDeviceSynchronize(), "kernel execution");
 }
 
+// The same with a thread-block cluster of (clusterX, 1, 1) blocks (sm_90).
+template <typename... Args>
+Status launchSyncCluster(cudaKernel_t k, dim3 grid, dim3 block, unsigned clusterX, Args... args) {
+  void* argv[] = {static_cast<void*>(&args)...};
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeClusterDimension;
+  attr[0].val.clusterDim.x = clusterX;
+  attr[0].val.clusterDim.y = 1;
+  attr[0].val.clusterDim.z = 1;
+  cudaLaunchConfig_t cfg{};
+  cfg.gridDim = grid;
+  cfg.blockDim = block;
+  cfg.attrs = attr;
+  cfg.numAttrs = 1;
+  LLMC_RETURN_IF_ERROR(cuda::cudaStatus(cudaLaunchKernelExC(&cfg, reinterpret_cast<const void*>(k), argv), "cluster launch"));
+  return cuda::cudaStatus(cudaDeviceSynchronize(), "kernel execution");
+}
 // Device copy of host data; download back; a buffer filled with NaN (poison: any element the
 // kernel fails to write shows up as NaN in the comparison).
 template <typename T>

@@ -54,6 +54,19 @@ __device__ __forceinline__ void mergeState(float& m, float& l, float (&acc)[N], 
 // Most splits one (sequence, head) may be cut into (the backend's cap).
 constexpr int kMaxDecodeSplits = 32;
 
+// Merges split s's (ms, ls, as) into the running (m, l, a) of one output element, with a running
+// maximum (log2 units; m = -inf while nothing is merged). One function for every combine path
+// (global partials, cluster shared memory), so they round alike.
+__device__ __forceinline__ void mergeSplit(float& m, float& l, float& a, float ms, float ls, float as) {
+  if (ms == LLMC_NEG_INF) return;  // an empty split weighs 0 (its l and acc are 0 too)
+  const float mn = fmaxf(m, ms);
+  const float ca = exp2f(m - mn);  // 0 while nothing is merged yet (m = -inf)
+  const float cb = exp2f(ms - mn);
+  l = l * ca + ls * cb;
+  a = a * ca + as * cb;
+  m = mn;
+}
+
 // out[g * hd + d] = sum_s acc_s[d] 2^(m_s - M) / sum_s l_s 2^(m_s - M), M = max_s m_s, for the G
 // heads whose partials start at partM/partL[part0 + g * nsplit] (splits consecutive) and
 // partAcc[(part0 + g * nsplit + s) * hd]. Called by a whole block; used by llmc_attn_combine and by
@@ -71,19 +84,26 @@ __device__ __forceinline__ void combineSplits(const float* partM, const float* p
     const u64 p = part0 + (u64)g * nsplit;
     float m = LLMC_NEG_INF, l = 0.f, a = 0.f;
 #pragma unroll 4
-    for (int s = 0; s < nsplit; ++s) {
-      const float ms = __ldcg(partM + p + s);
-      const float ls = __ldcg(partL + p + s);
-      const float as = __ldcg(partAcc + (p + s) * hd + d);
-      if (ms == LLMC_NEG_INF) continue;  // an empty split weighs 0 (its l and acc are 0 too)
-      const float mn = fmaxf(m, ms);
-      const float ca = exp2f(m - mn);  // 0 while nothing is merged yet (m = -inf)
-      const float cb = exp2f(ms - mn);
-      l = l * ca + ls * cb;
-      a = a * ca + as * cb;
-      m = mn;
-    }
+    for (int s = 0; s < nsplit; ++s)
+      mergeSplit(m, l, a, __ldcg(partM + p + s), __ldcg(partL + p + s), __ldcg(partAcc + (p + s) * hd + d));
     out[(u64)g * hd + d] = a * (l > 0.f ? 1.f / l : 0.f);
+  }
+}
+
+// The same merge when the nsplit blocks of a head group form one thread-block cluster (sm_90):
+// each block left its (m, l, acc) in its own shared memory (smM[G], smL[G], smAcc[G * HD]) and
+// the cluster has synchronised; block `rank` merges its share of the G * HD outputs, reading the
+// other blocks' shared memory directly. No global partials, no fence, no ticket, no L2 round trip.
+template <int G, int HD>
+__device__ __forceinline__ void combineCluster(const float* smM, const float* smL, const float* smAcc, int rank,
+                                               int nsplit, float* __restrict__ out) {
+  for (int idx = rank * blockDim.x + threadIdx.x; idx < G * HD; idx += nsplit * blockDim.x) {
+    const int g = idx / HD;
+    float m = LLMC_NEG_INF, l = 0.f, a = 0.f;
+#pragma unroll 4
+    for (int s = 0; s < nsplit; ++s)
+      mergeSplit(m, l, a, clusterLoad(smM + g, s), clusterLoad(smL + g, s), clusterLoad(smAcc + idx, s));
+    out[idx] = a * (l > 0.f ? 1.f / l : 0.f);
   }
 }
 
@@ -96,7 +116,7 @@ __device__ __forceinline__ void attnDecodeBody(
     float* __restrict__ out, int oStride, const float* __restrict__ kIn, int kStride,
     const float* __restrict__ vIn, int vStride, const int* __restrict__ positions,
     const int* __restrict__ slots, int rot, const float* __restrict__ invFreq, int interleaved,
-    int earlyTrigger, const char* __restrict__ prefetch, u64 prefetchBytes) {
+    int earlyTrigger, const char* __restrict__ prefetch, u64 prefetchBytes, int clusterCombine) {
   // Rows of blockIdx.y past the attention's own are L2 prefetch blocks: they ask for the next
   // kernel's weights (prefetch, prefetchBytes) and leave, so that weight stream runs while this
   // latency-bound kernel would leave the memory system mostly idle. Weights never change during a
@@ -318,6 +338,10 @@ __device__ __forceinline__ void attnDecodeBody(
   __syncthreads();
   const u64 part = ((u64)seq * numHeads + h0) * nsplit + split;  // head h0 + g: + g * nsplit
   const bool direct = out != nullptr && nsplit == 1;  // the only split: normalise and store
+  // Cluster combine (sm_90, the launch's cluster is the nsplit blocks of this head group): the
+  // block's state stays in its shared memory for the others to read.
+  const bool inCluster = clusterCombine != 0 && out != nullptr && !direct;
+  __shared__ float clM[G], clL[G], clAcc[G * HD];
   for (int idx = threadIdx.x; idx < G * HD; idx += blockDim.x) {
     const int g = idx / HD, d = idx % HD;
     float mm = LLMC_NEG_INF;
@@ -338,12 +362,26 @@ __device__ __forceinline__ void attnDecodeBody(
       out[(u64)seq * oStride + (h0 + g) * HD + d] = aa * (ll > 0.f ? 1.f / ll : 0.f);
       continue;
     }
+    if (inCluster) {
+      clAcc[idx] = aa;
+      if (d == 0) {
+        clM[g] = mm;
+        clL[g] = ll;
+      }
+      continue;
+    }
     const u64 p = part + (u64)g * nsplit;
     partAcc[p * HD + d] = aa;
     if (d == 0) {
       partM[p] = mm;
       partL[p] = ll;
     }
+  }
+  if (inCluster) {
+    clusterSync();  // every block's state is in its shared memory
+    combineCluster<G, HD>(clM, clL, clAcc, split, nsplit, out + (u64)seq * oStride + h0 * HD);
+    clusterSync();  // no block leaves (freeing its shared memory) while another still reads it
+    return;
   }
   if (out == nullptr || direct) return;
 
@@ -381,6 +419,9 @@ __device__ __forceinline__ void attnDecodeBody(
 //   normalises its own state and stores it (no partials). nsplit > 1: partials as above, and the
 //   last block of each (sequence, blockIdx.y) combines them; counters [nseq * nkv * (nh / nkv / G)], zeroed
 //   once at allocation, are back at zero after every launch.
+// clusterCombine != 0 (sm_90 only, fused, nsplit > 1): the launch's cluster dimension is
+//   (nsplit, 1, 1), so a head group's split blocks form one cluster; they merge through each
+//   other's shared memory (combineCluster) and neither partials nor counters are touched.
 // Launch: grid (nsplit <= kMaxDecodeSplits, nkv * (nh / nkv / G) + prefetch rows, nseq), block 128. (128, 4): at
 // most 128 registers, which stops ptxas (sm_86) from picking ~56 and spilling.
 #define LLMC_DEFINE_ATTN_DECODE(NAME, KV, HD, G)                                                 \
@@ -393,13 +434,13 @@ __device__ __forceinline__ void attnDecodeBody(
       const float* __restrict__ vIn, int vStride, const int* __restrict__ positions,             \
       const int* __restrict__ slots, int rot, const float* __restrict__ invFreq,                 \
       int interleaved, int earlyTrigger, const char* __restrict__ prefetch,                     \
-      ::llmc::u64 prefetchBytes) {                                                               \
+      ::llmc::u64 prefetchBytes, int clusterCombine) {                                           \
     /* attnDecodeBody calls pdlEnter itself, after its first loads in the fused-rope mode. */    \
     ::llmc::attnDecodeBody<KV, HD, G>(q, qStride, cache, blockSize, blockTables, maxBlocks,      \
                                       seqLens, numHeads, numKvHeads, scale, window, partM,       \
                                       partL, partAcc, counters, out, oStride, kIn, kStride, vIn, \
                                       vStride, positions, slots, rot, invFreq, interleaved,      \
-                                      earlyTrigger, prefetch, prefetchBytes);                    \
+                                      earlyTrigger, prefetch, prefetchBytes, clusterCombine);    \
   }
 
 // The unfused combine: out[s*oStride + h*hd + d] from the nsplit partials of (s, h) (combineSplits).

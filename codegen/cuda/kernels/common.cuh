@@ -104,6 +104,28 @@ __device__ __forceinline__ void cpAsyncWait() {
   asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
 }
 
+// Thread-block clusters (sm_90+; launched with a cluster dimension). clusterSync: every thread
+// of every block of the cluster arrives, and this block's shared-memory stores before it are
+// visible to the others' loads after it (release / acquire). clusterLoad: a float from the shared
+// memory of block `rank` of the cluster, at the address `local` has in this block's window.
+// Compiled to nothing below sm_90, where the runtime never asks for a cluster launch.
+__device__ __forceinline__ void clusterSync() {
+#if __CUDA_ARCH__ >= 900
+  asm volatile("barrier.cluster.arrive.release.aligned;\n\tbarrier.cluster.wait.acquire.aligned;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ float clusterLoad(const float* local, u32 rank) {
+#if __CUDA_ARCH__ >= 900
+  u32 remote;
+  float v;
+  asm volatile("mapa.shared::cluster.u32 %0, %1, %2;" : "=r"(remote) : "r"(sharedAddress(local)), "r"(rank));
+  asm volatile("ld.shared::cluster.f32 %0, [%1];" : "=f"(v) : "r"(remote) : "memory");
+  return v;
+#else
+  return *local;
+#endif
+}
+
 // Asks L2 to fetch this block's share of [p, p + bytes) and returns without waiting for the data:
 // the share of block `part` when the range is cut into `parts` consecutive 16-byte-aligned pieces
 // (p 16-byte aligned, bytes a multiple of 16). Used to stream weights that a later kernel will read

@@ -80,6 +80,8 @@ class CudaBackend : public Backend {
   void setGemvStageEnabled(bool on) { gemvStage_ = on ? 1 : 0; }
   void setGemvStageAfterAttentionOnly() { gemvStage_ = 2; }
   void setEarlyTriggerEnabled(bool on) { earlyTrigger_ = on ? 1 : 0; }
+  // Decode attention merges its splits inside a thread-block cluster (sm_90; before prepare()).
+  void setAttentionClusterEnabled(bool on) { attnCluster_ = on ? 1 : 0; }
   // Decode attention also asks L2 for up to `mb` MiB of the next GEMV's weight (0: off).
   void setL2PrefetchMb(int mb) { l2PrefetchMb_ = mb; }
   // Decode leaves out these kernel kinds (DecodeAblation.h: a timing diagnostic; wrong outputs).
@@ -208,6 +210,13 @@ class CudaBackend : public Backend {
 
   template <typename... Args>
   Status launch(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, const char* what, Args... args);
+  // The same with a thread-block cluster of (clusterX, 1, 1) blocks (sm_90; 0: no cluster).
+  template <typename... Args>
+  Status launchInCluster(cudaKernel_t k, dim3 grid, dim3 block, unsigned clusterX, const char* what, Args... args);
+  Status launchArgv(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, unsigned clusterX, const char* what,
+                    void** argv);
+  // Whether decode attention over `splits` splits merges them inside a thread-block cluster.
+  bool attentionInCluster(int splits) const;
 
   int device_ = 0;
   int cc_ = 0;
@@ -304,6 +313,10 @@ class CudaBackend : public Backend {
   // attention launch, so the weight stream runs while attention is latency-bound; 0: off
   // (LLMC_CUDA_L2_PREFETCH_MB, 0..1024).
   int l2PrefetchMb_ = 0;
+  // 1: decode attention's split blocks of a head group form a thread-block cluster and merge
+  // through each other's shared memory (sm_90; at most kMaxClusterSplits splits), instead of
+  // global partials and an arrival counter (LLMC_CUDA_ATTN_CLUSTER=0|1).
+  int attnCluster_ = 0;
   // Decode kernels left out for a timing diagnostic (DecodeAblation.h; LLMC_CUDA_ABLATE): 0 = none.
   unsigned ablate_ = 0;
   bool ablated(const Prepared& p) const;
@@ -328,26 +341,13 @@ int actTypeCode(engine::DType t);
 template <typename... Args>
 Status CudaBackend::launch(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, const char* what, Args... args) {
   void* argv[] = {static_cast<void*>(&args)...};
-  if (pdl_) {
-    cudaLaunchAttribute attr[1];
-    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attr[0].val.programmaticStreamSerializationAllowed = 1;
-    cudaLaunchConfig_t cfg{};
-    cfg.gridDim = grid;
-    cfg.blockDim = block;
-    cfg.dynamicSmemBytes = smem;
-    cfg.stream = stream_.get();
-    cfg.attrs = attr;
-    cfg.numAttrs = 1;
-    const cudaError_t e = cudaLaunchKernelExC(&cfg, reinterpret_cast<const void*>(k), argv);
-    if (e == cudaSuccess) return Status::Ok();
-    if (e == cudaErrorStreamCaptureInvalidated || e == cudaErrorStreamCaptureUnsupported)
-      return cudaStatus(e, std::string("launching ") + what);
-    cudaGetLastError();
-    pdl_ = false;
-  }
-  const cudaError_t e = cudaLaunchKernel(reinterpret_cast<const void*>(k), grid, block, argv, smem, stream_.get());
-  return cudaStatus(e, std::string("launching ") + what);
+  return launchArgv(k, grid, block, smem, 0, what, argv);
+}
+template <typename... Args>
+Status CudaBackend::launchInCluster(cudaKernel_t k, dim3 grid, dim3 block, unsigned clusterX, const char* what,
+                                    Args... args) {
+  void* argv[] = {static_cast<void*>(&args)...};
+  return launchArgv(k, grid, block, 0, clusterX, what, argv);
 }
 
 }  // namespace llmc::cuda

@@ -28,7 +28,49 @@ int CudaBackend::decodeSplits(int nseq, int numKvHeads, int group, int numHeads)
   // Enough blocks for ~decodeBlocksPerSm_ (2) per SM across (splits x kv-head groups x sequences).
   const int blocksPerSplit = numKvHeads * (numHeads / numKvHeads / group) * nseq;
   const int want = (decodeBlocksPerSm_ * smCount_ + blocksPerSplit - 1) / std::max(blocksPerSplit, 1);
-  return std::max(1, std::min(want, maxSplits_));
+  const int splits = std::max(1, std::min(want, maxSplits_));
+  // A cluster holds at most kMaxClusterSplits blocks: the split count is cut to it (7B on 132 SMs:
+  // 9 -> 8; models with few KV-head groups lose blocks, which is what the A/B has to weigh).
+  if (attnCluster_ != 0 && cc_ >= 90 && fusedAttn_) return std::min(splits, kMaxClusterSplits);
+  return splits;
+}
+
+bool CudaBackend::attentionInCluster(int splits) const {
+  return attnCluster_ != 0 && cc_ >= 90 && fusedAttn_ && splits > 1 && splits <= kMaxClusterSplits;
+}
+
+Status CudaBackend::launchArgv(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, unsigned clusterX,
+                               const char* what, void** argv) {
+  if (pdl_ || clusterX > 0) {
+    cudaLaunchAttribute attr[2];
+    unsigned n = 0;
+    if (pdl_) {
+      attr[n].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+      attr[n++].val.programmaticStreamSerializationAllowed = 1;
+    }
+    if (clusterX > 0) {
+      attr[n].id = cudaLaunchAttributeClusterDimension;
+      attr[n].val.clusterDim.x = clusterX;
+      attr[n].val.clusterDim.y = 1;
+      attr[n++].val.clusterDim.z = 1;
+    }
+    cudaLaunchConfig_t cfg{};
+    cfg.gridDim = grid;
+    cfg.blockDim = block;
+    cfg.dynamicSmemBytes = smem;
+    cfg.stream = stream_.get();
+    cfg.attrs = attr;
+    cfg.numAttrs = n;
+    const cudaError_t e = cudaLaunchKernelExC(&cfg, reinterpret_cast<const void*>(k), argv);
+    if (e == cudaSuccess) return Status::Ok();
+    // A cluster launch has no fallback (the kernel then merges through shared memory only).
+    if (clusterX > 0 || e == cudaErrorStreamCaptureInvalidated || e == cudaErrorStreamCaptureUnsupported)
+      return cudaStatus(e, std::string("launching ") + what);
+    cudaGetLastError();
+    pdl_ = false;
+  }
+  const cudaError_t e = cudaLaunchKernel(reinterpret_cast<const void*>(k), grid, block, argv, smem, stream_.get());
+  return cudaStatus(e, std::string("launching ") + what);
 }
 
 Status CudaBackend::enqueueProgram(const StepShape& shape) {
@@ -102,13 +144,14 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
     float* const fusedOut = fusedAttn_ ? out : nullptr;
     const float* qIn = ropeInKernel ? static_cast<const float*>(q) : qr;
     const int qInStride = ropeInKernel ? qStride : nh * hd;
-    LLMC_RETURN_IF_ERROR(launch(p.decode, grid, dim3(128), 0, "attn_decode", qIn, qInStride, cache, bs, tables,
+    const unsigned clusterX = attentionInCluster(splits) ? static_cast<unsigned>(splits) : 0;
+    LLMC_RETURN_IF_ERROR(launchInCluster(p.decode, grid, dim3(128), clusterX, "attn_decode", qIn, qInStride, cache, bs, tables,
                                 maxBlocksPerSeq_, meta + offSeqLens_, nh, nkv, scale, window, partM, partL, partAcc,
                                 attnCounters_.as<unsigned>(), fusedOut, nh * hd,
                                 ropeInKernel ? static_cast<const float*>(k) : nullptr, kStride,
                                 ropeInKernel ? static_cast<const float*>(v) : nullptr, vStride, meta + offPositions_,
                                 meta + offSlots_, rot, p.invFreq, static_cast<int>(a.interleaved), earlyTrigger_,
-                                static_cast<const char*>(p.prefetchW), prefetchBytes));
+                                static_cast<const char*>(p.prefetchW), prefetchBytes, clusterX > 0 ? 1 : 0));
     if (fusedAttn_) return Status::Ok();
     return launch(p.kernel, dim3(nh, shape.nseq), dim3(128), 0, "attn_combine", static_cast<const float*>(partM),
                   static_cast<const float*>(partL), static_cast<const float*>(partAcc), splits, hd, out, nh * hd);

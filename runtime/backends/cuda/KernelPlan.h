@@ -24,9 +24,11 @@ namespace llmc::cuda {
 inline constexpr int kMaxGemvRows = 8;
 // Largest number of query heads one decode-attention block serves (they share one KV head).
 inline constexpr int kMaxDecodeGroup = 8;
-// Most context splits of one decode attention (kMaxDecodeSplits in attention_decode.cuh: the
-// combine keeps one weight per split in shared memory).
+// Most context splits of one decode attention (kMaxDecodeSplits in attention_decode.cuh; the
+// partials buffer is sized by it).
 inline constexpr int kMaxDecodeSplits = 32;
+// Most splits when they merge inside one thread-block cluster: 8, the portable cluster size.
+inline constexpr int kMaxClusterSplits = 8;
 
 // Host-side mirror of PrefillShape in codegen/cuda/kernels/attention_prefill.cuh: query rows per
 // tile and dynamic shared memory of the prefill attention kernel (the GPU tests run both sides).
