@@ -4,6 +4,7 @@
 #   VARIANTS="LLMC_CUDA_GEMV_STAGE=1,LLMC_CUDA_EARLY_TRIGGER=1 LLMC_CUDA_EARLY_TRIGGER=1" bash scripts/gpu/ab-quick.sh
 # A/B of two builds: put the baseline's llmc at .gpu/old/llmc (kernels are compiled into the engine,
 # so each binary builds its own engine); it is benchmarked first and last, the new one in between.
+# Further builds to compare: .gpu/extra/NAME/llmc, each benchmarked once after the variants.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 G=$ROOT/.gpu
@@ -19,6 +20,9 @@ python3 "$ROOT/scripts/gpu/make-checkpoint.py" "$MODEL" /tmp/ck >> "$R" 2>&1
 "$G/bin/llmc" build /tmp/ck -o /tmp/new.engine --gpu-arch sm_90 2>&1 | tail -1 >> "$R"
 OLD=$G/old/llmc
 [[ -x $OLD ]] && "$OLD" build /tmp/ck -o /tmp/old.engine --gpu-arch sm_90 2>&1 | tail -1 >> "$R"
+for x in "$G"/extra/*/llmc; do
+  [[ -x $x ]] && "$x" build /tmp/ck -o "/tmp/extra-$(basename "$(dirname "$x")").engine" --gpu-arch sm_90 2>&1 | tail -1 >> "$R"
+done
 rm -rf /tmp/ck
 bench() {  # bench BINARY ENGINE [VAR=VALUE ...]
   local bin=$1 eng=$2; shift 2
@@ -27,6 +31,11 @@ bench() {  # bench BINARY ENGINE [VAR=VALUE ...]
 [[ -x $OLD ]] && { echo "-- old build" >> "$R"; bench "$OLD" /tmp/old.engine >> "$R"; }
 for v in "LLMC_CUDA_STEP_TIMING=1" ${VARIANTS:-} "LLMC_CUDA_GEMV_STAGE=0"; do
   echo "-- $v" >> "$R"; bench "$G/bin/llmc" /tmp/new.engine ${v//,/ } >> "$R"
+done
+for x in "$G"/extra/*/llmc; do
+  [[ -x $x ]] || continue
+  name=$(basename "$(dirname "$x")")
+  echo "-- build $name" >> "$R"; bench "$x" "/tmp/extra-$name.engine" >> "$R"
 done
 [[ -x $OLD ]] && { echo "-- old build again" >> "$R"; bench "$OLD" /tmp/old.engine >> "$R"; }
 "$G/bin/llmc_gpu_backend_tests" --gtest_filter='*Pdl*' 2>&1 | grep -E "FAILED|PASSED|Failure|tests ran" >> "$R"

@@ -37,6 +37,16 @@ namespace llmc {
 
 constexpr int kGemvWarps = 4;
 constexpr int kGemvUnroll = 8;
+// Software-pipelined weight stream (A/B experiment, docs/perf.md): each warp's kGemvUnroll chunks
+// per row are two halves, and a half is reloaded with the next round's chunks as soon as it has
+// been used, so a warp always has between half and all of its loads in flight. Without it a warp
+// issues a round, waits for all of it, uses it and only then issues the next: in a one-wave GEMV
+// (o_proj, down: every warp starts together) the whole GPU then requests in bursts, with a memory
+// latency of idle bus between rounds.
+#ifndef LLMC_GEMV_PIPELINE
+#define LLMC_GEMV_PIPELINE 0
+#endif
+constexpr bool kGemvPipeline = LLMC_GEMV_PIPELINE != 0;
 
 // Per-launch input options.
 //   * A folded RMSNorm before the GEMV: x rows are h ∘ w; sum(h[m]²) over the K columns is the sum
@@ -150,7 +160,7 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
   // reads back only its own slots: no barrier, cp.async.wait_all suffices.
   // Compiled in for M = 1 only: batch 1 is what the stage is for, and at larger M the extra
   // registers made ptxas spill (K = 11008, M = 6 on sm_86) or drop a block per SM.
-  constexpr bool kCanStage = M == 1 && 2 * U <= kFull;
+  constexpr bool kCanStage = !kGemvPipeline && M == 1 && 2 * U <= kFull;
   __shared__ __align__(16) uint4 staged[kGemvWarps][kGemvUnroll][32];  // dropped by ptxas when unused
   const int warp = threadIdx.x >> 5;
   const bool staging = kCanStage && in.stage != 0 && vectorOk && active;
@@ -198,6 +208,32 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
       if (early != nullptr) cpAsyncWait<1>();
       else asm volatile("cp.async.wait_all;" ::: "memory");
     }
+    if constexpr (kGemvPipeline) {
+      // Chunks are used in increasing order, as below: the same sums.
+      constexpr int H = U / 2;
+#pragma unroll 1
+      for (int c0 = 0; c0 < kFull; c0 += U) {
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+#pragma unroll
+          for (int u = half * H; u < half * H + H; ++u) {
+            if (c0 + u < kFull) {
+#pragma unroll
+              for (int r = 0; r < R; ++r) {
+                float wf[E];
+                unpack16(wv[r][u], (const W*)nullptr, wf);
+                gemvDot<K, M, E>(x, ((c0 + u) * 32 + lane) * E, wf, acc[r]);
+              }
+            }
+          }
+#pragma unroll
+          for (int u = half * H; u < half * H + H; ++u)
+#pragma unroll
+            for (int r = 0; r < R; ++r)
+              if (c0 + U + u < kFull) wv[r][u] = loadStream16(wr[r] + ((c0 + U + u) * 32 + lane) * E);
+        }
+      }
+    } else {
 #pragma unroll 1
     for (int c0 = 0; c0 < kFull; c0 += U) {
       if (c0 > 0) {
@@ -220,6 +256,7 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
           }
         }
       }
+    }
     }
     if (kRem > 0 && lane < kRem) {
 #pragma unroll
