@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ab-quick.sh - the shortest useful device call: Llama-2-7B bf16 decode A/B of launch knobs, then the
 # GPU tests that check those knobs. For when device time is nearly spent; results stream to $OUT/ab.txt.
-#   VARIANTS="LLMC_CUDA_GEMV_STAGE=1,LLMC_CUDA_EARLY_TRIGGER=1 LLMC_CUDA_EARLY_TRIGGER=1" bash scripts/gpu/ab-quick.sh
+#   VARIANTS="LLMC_CUDA_ATTN_CLUSTER=1,LLMC_CUDA_EARLY_TRIGGER=1 LLMC_CUDA_EARLY_TRIGGER=1" bash scripts/gpu/ab-quick.sh
 # A/B of two builds: put the baseline's llmc at .gpu/old/llmc (kernels are compiled into the engine,
 # so each binary builds its own engine); it is benchmarked first and last, the new one in between.
 # Further builds to compare: .gpu/extra/NAME/llmc, each benchmarked once after the variants.
@@ -29,7 +29,7 @@ bench() {  # bench BINARY ENGINE [VAR=VALUE ...]
   env "$@" "$bin" bench "$eng" --device cuda --no-verify --prompt-len 128 --gen 256 2>&1 | grep -E "^decode|step timing"
 }
 [[ -x $OLD ]] && { echo "-- old build" >> "$R"; bench "$OLD" /tmp/old.engine >> "$R"; }
-for v in "LLMC_CUDA_STEP_TIMING=1" ${VARIANTS:-} "LLMC_CUDA_GEMV_STAGE=0"; do
+for v in "LLMC_CUDA_STEP_TIMING=1" ${VARIANTS:-} "LLMC_CUDA_STEP_TIMING=0"; do
   echo "-- $v" >> "$R"; bench "$G/bin/llmc" /tmp/new.engine ${v//,/ } >> "$R"
 done
 for x in "$G"/extra/*/llmc; do

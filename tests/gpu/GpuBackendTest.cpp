@@ -214,28 +214,24 @@ TEST(GpuBackend, GraphsMatchDirectLaunches) {
 
 // Programmatic dependent launch (sm_90+) changes only when kernels start, never what they compute:
 // a kernel that read its predecessor's output before griddepcontrol.wait would show up here. The
-// same for the overlap knobs on top of it: GEMV weights staged in shared memory before the wait,
-// and dependents released before it (a kernel that let its successor read too early, or a staged
-// chunk read back before it landed or in another order, would differ), and decode attention with
-// its extra L2 prefetch blocks (an attention block misrouted to prefetching, or a shifted arrival
-// counter, would differ).
+// same for the overlap knobs on top of it: dependents released before the wait (a kernel that let
+// its successor read too early would differ), and decode attention with its extra L2 prefetch
+// blocks (an attention block misrouted to prefetching, or a shifted arrival counter, would differ).
 void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
   const test::TinyLlama model = test::makeTinyLlama(c);
   const std::string path = tempEnginePath("pdl.engine");
   ASSERT_OK(writeTinyCudaEngine(model, path, {deviceArchName()}));
   Loaded pdl = load(path, smallOptions(), true, true), plain = load(path, smallOptions(), true, false);
   Loaded overlap = load(path, smallOptions(), true, true, [](cuda::CudaBackend& b) {
-    b.setGemvStageEnabled(true);
     b.setEarlyTriggerEnabled(true);
     b.setL2PrefetchMb(1024);  // all of each o_proj weight
   });
-  // The stage on the GEMV after attention only (LLMC_CUDA_GEMV_STAGE=2).
-  Loaded oprojStaged = load(path, smallOptions(), true, true,
-                            [](cuda::CudaBackend& b) { b.setGemvStageAfterAttentionOnly(); });
-  // Decode attention merging its splits inside thread-block clusters (LLMC_CUDA_ATTN_CLUSTER=1; sm_90).
+  // Decode attention merging its splits inside thread-block clusters (LLMC_CUDA_ATTN_CLUSTER=1;
+  // sm_90). It cuts the split count to the cluster size, so the softmax merges in another grouping:
+  // equal to f32 rounding here (bit-identical at the same split count: GpuAttentionTest).
   Loaded clustered = load(path, smallOptions(), true, true,
                           [](cuda::CudaBackend& b) { b.setAttentionClusterEnabled(true); });
-  ASSERT_TRUE(pdl.backend && plain.backend && overlap.backend && oprojStaged.backend && clustered.backend);
+  ASSERT_TRUE(pdl.backend && plain.backend && overlap.backend && clustered.backend);
   std::printf("PDL %s on this device\n", static_cast<cuda::CudaBackend*>(pdl.backend.get())->pdlEnabled() ? "enabled" : "not available");
   std::mt19937 rng(12);
   const std::vector<int32_t> toks = randomTokens(rng, 60, c.vocab);
@@ -243,28 +239,24 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
   std::vector<float> a, b;
   batch.tokens.assign(toks.begin(), toks.begin() + 20);
   batch.sequences = {SequenceSlice{0, 20, 0, blocks(0, 4)}};
-  std::vector<float> o, st, cl;
+  std::vector<float> o, cl;
   ASSERT_OK(pdl.backend->forward(batch, &a));
   ASSERT_OK(plain.backend->forward(batch, &b));
   ASSERT_OK(overlap.backend->forward(batch, &o));
-  ASSERT_OK(oprojStaged.backend->forward(batch, &st));
   ASSERT_OK(clustered.backend->forward(batch, &cl));
   ASSERT_EQ(a, b) << "prefill";
   ASSERT_EQ(cl, b) << "prefill, attention clusters";
   ASSERT_EQ(o, b) << "prefill, overlap knobs";
-  ASSERT_EQ(st, b) << "prefill, o_proj stage";
   for (int pos = 20; pos < 60; ++pos) {
     batch.tokens = {toks[pos]};
     batch.sequences = {SequenceSlice{0, 1, pos, blocks(0, 4)}};
     ASSERT_OK(pdl.backend->forward(batch, &a));
     ASSERT_OK(plain.backend->forward(batch, &b));
     ASSERT_OK(overlap.backend->forward(batch, &o));
-    ASSERT_OK(oprojStaged.backend->forward(batch, &st));
-    ASSERT_OK(clustered.backend->forward(batch, &cl));
+      ASSERT_OK(clustered.backend->forward(batch, &cl));
     ASSERT_EQ(a, b) << "decode at " << pos;
-    ASSERT_EQ(cl, b) << "decode at " << pos << ", attention clusters";
+    ASSERT_LT(relError(cl, std::vector<double>(b.begin(), b.end())), 1e-4) << "decode at " << pos << ", attention clusters";
     ASSERT_EQ(o, b) << "decode at " << pos << ", overlap knobs";
-    ASSERT_EQ(st, b) << "decode at " << pos << ", o_proj stage";
   }
   std::filesystem::remove(path);
 }
@@ -273,10 +265,10 @@ TEST(GpuBackend, PdlMatchesPlainLaunches) {
   LLMC_REQUIRE_GPU();
   test::TinyLlamaConfig c = smallBf16Config();
   {
-    SCOPED_TRACE("bf16 hidden 256 (K too short for the GEMV stage: skipped there)");
+    SCOPED_TRACE("bf16 hidden 256");
     checkPdlAndOverlapKnobs(c);
   }
-  // f32, hidden 2048, inter 1024: every GEMV stages its second round of loads.
+  // f32, hidden 2048, inter 1024: the GEMVs' pipelined vector path over several rounds.
   c.dtype = engine::DType::kF32;
   c.hidden = 2048;
   c.headDim = 128;

@@ -39,14 +39,6 @@
 namespace llmc::cuda {
 namespace {
 
-// The GEMVs' shared-memory staging, as the backend takes it (LLMC_CUDA_GEMV_STAGE=0|1), so
-// the isolated GEMV figures and the token sweep can be compared with the decode A/B runs.
-GemvInArgs stagedGemvIn() {
-  GemvInArgs in;
-  if (const char* e = std::getenv("LLMC_CUDA_GEMV_STAGE"); e && *e) in.stage = std::atoi(e) != 0;
-  return in;
-}
-
 #define CHECK_OK(expr)                                                   \
   do {                                                                   \
     const ::llmc::Status s_ = (expr);                                    \
@@ -216,7 +208,7 @@ int run(int argc, char** argv) {
         const float* xp = x->as<const float>();
         const float* bias = nullptr;
         return launch(*k, dim3((sh.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock), dim3(kGemvThreads), s, xp, wp, bias,
-                      y->as<float>(), sh.n, stagedGemvIn(), GemvNormOutArgs{});
+                      y->as<float>(), sh.n, GemvInArgs{}, GemvNormOutArgs{});
       });
       CHECK_OK(ms.status());
       const double gbs = bytes / (*ms * 1e-3) / 1e9;
@@ -251,7 +243,7 @@ int run(int argc, char** argv) {
           const float* bias = nullptr;
           at += uint64_t(sh.n) * sh.k * 2;
           return launch(k, dim3((sh.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock), dim3(kGemvThreads), s,
-                        x->as<const float>(), wp, bias, y->as<float>(), sh.n, stagedGemvIn(), GemvNormOutArgs{});
+                        x->as<const float>(), wp, bias, y->as<float>(), sh.n, GemvInArgs{}, GemvNormOutArgs{});
         };
         for (int l = 0; l < layers; ++l)
           for (const Shape& sh : layer) LLMC_RETURN_IF_ERROR(one(sh));

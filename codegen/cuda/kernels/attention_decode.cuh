@@ -341,7 +341,11 @@ __device__ __forceinline__ void attnDecodeBody(
   // Cluster combine (sm_90, the launch's cluster is the nsplit blocks of this head group): the
   // block's state stays in its shared memory for the others to read.
   const bool inCluster = clusterCombine != 0 && out != nullptr && !direct;
-  __shared__ float clM[G], clL[G], clAcc[G * HD];
+  // The merged accumulators reuse smQ (G * HD floats, dead since q went into registers before the
+  // key loop, and a barrier ago): a separate array took the f32 HD = 256 G = 8 kernel past the 48 KB
+  // of static shared memory.
+  __shared__ float clM[G], clL[G];
+  float* const clAcc = smQ;
   for (int idx = threadIdx.x; idx < G * HD; idx += blockDim.x) {
     const int g = idx / HD, d = idx % HD;
     float mm = LLMC_NEG_INF;

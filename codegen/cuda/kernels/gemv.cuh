@@ -4,8 +4,12 @@
 // almost no arithmetic, so its speed is the speed at which W streams out of device memory:
 //   * one warp per output row; lane `l` reads 16-byte chunks l, l+32, l+64, ... of the row, so each
 //     warp-wide load is 512 contiguous bytes (fully coalesced) and every weight byte is read once;
-//   * kUnroll chunks are loaded before the first is used: each warp keeps kUnroll * 512 bytes in
-//     flight, which (with ~30 resident warps per SM) covers the memory latency many times over;
+//   * kGemvUnroll chunks per row are in registers in two halves, and a half is reloaded with the
+//     next round's chunks as soon as it has been used (a software pipeline): each warp always has
+//     between half and all of its kGemvUnroll * 512 bytes in flight. Issuing a whole round, using it
+//     and only then issuing the next made a one-wave GEMV (o_proj, down: every warp starts at once)
+//     request in GPU-wide bursts with a memory latency of idle bus between rounds (docs/perf.md:
+//     +3.5% decode on the H100);
 //   * weights are loaded with L1::no_allocate (they are read exactly once) so the activation rows,
 //     which every warp of the SM reads again, stay in L1;
 //   * K is a compile-time constant: the trip count is known, the loop unrolls, no bounds checks in
@@ -37,30 +41,16 @@ namespace llmc {
 
 constexpr int kGemvWarps = 4;
 constexpr int kGemvUnroll = 8;
-// Software-pipelined weight stream (A/B experiment, docs/perf.md): each warp's kGemvUnroll chunks
-// per row are two halves, and a half is reloaded with the next round's chunks as soon as it has
-// been used, so a warp always has between half and all of its loads in flight. Without it a warp
-// issues a round, waits for all of it, uses it and only then issues the next: in a one-wave GEMV
-// (o_proj, down: every warp starts together) the whole GPU then requests in bursts, with a memory
-// latency of idle bus between rounds.
-#ifndef LLMC_GEMV_PIPELINE
-#define LLMC_GEMV_PIPELINE 0
-#endif
-constexpr bool kGemvPipeline = LLMC_GEMV_PIPELINE != 0;
 
 // Per-launch input options.
 //   * A folded RMSNorm before the GEMV: x rows are h ∘ w; sum(h[m]²) over the K columns is the sum
 //     of ssParts[b * M + m] over the producer's blocks b < nParts. ssParts == nullptr: x is used
 //     as it is.
-//   * stage != 0: the second round of weight loads is also requested before gridWait(), into
-//     shared memory (cp.async): twice the weight bytes in flight while the previous kernel
-//     finishes, without the registers that would cost occupancy (docs/perf.md).
 //   * earlyTrigger != 0: the next kernel may launch as soon as every block of this one has started
 //     (before this one waits for its predecessor), so its own weight prefetch starts sooner.
 struct GemvIn {
   const float* ssParts;
   float eps;
-  int stage;
   int earlyTrigger;
   int nParts;
 };
@@ -145,25 +135,18 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
   constexpr int kChunks = K / E;
   constexpr int kFull = kChunks / 32;  // chunks every lane reads
   constexpr int kRem = kChunks % 32;   // lanes [0, kRem) read one more
-  // Loads in flight per row: the same bytes per warp whatever R is.
+  // Loads in flight per row: the same bytes per warp whatever R is; H per pipeline half.
   constexpr int U = kGemvUnroll / R;
+  constexpr int H = U / 2;
+  static_assert(U % 2 == 0, "the pipeline reloads one half while the other is in use");
   // The vector path needs 16-byte aligned weight rows (the engine stores every tensor 4096-aligned
   // and the backend keeps that, so K % E == 0 suffices) and x rows (the backend's arena layout
   // keeps every value 16-byte aligned, so K % 4 == 0 suffices; checked anyway).
   const bool vectorOk = K % E == 0 && K % 4 == 0 && (reinterpret_cast<u64>(x) & 15) == 0;
 
-  // The first weight chunks are requested before waiting for the previous kernel (programmatic
-  // dependent launch): weights depend on no kernel, so the start of this GEMV's weight stream
-  // overlaps the previous kernel's tail. Round 0 (chunks [0, U) of each row) goes to registers;
-  // with `staging`, round 1 (chunks [U, 2U)) to this lane's shared-memory slots as well, so twice
-  // the bytes are in flight by the time the predecessor completes, with no extra registers. A lane
-  // reads back only its own slots: no barrier, cp.async.wait_all suffices.
-  // Compiled in for M = 1 only: batch 1 is what the stage is for, and at larger M the extra
-  // registers made ptxas spill (K = 11008, M = 6 on sm_86) or drop a block per SM.
-  constexpr bool kCanStage = !kGemvPipeline && M == 1 && 2 * U <= kFull;
-  __shared__ __align__(16) uint4 staged[kGemvWarps][kGemvUnroll][32];  // dropped by ptxas when unused
-  const int warp = threadIdx.x >> 5;
-  const bool staging = kCanStage && in.stage != 0 && vectorOk && active;
+  // The first round (chunks [0, U) of each row, both halves) is requested before waiting for the
+  // previous kernel (programmatic dependent launch): weights depend on no kernel, so the start of
+  // this GEMV's weight stream overlaps the previous kernel's tail.
   uint4 wv[R][U];
   if (vectorOk && active) {
 #pragma unroll
@@ -171,14 +154,6 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
 #pragma unroll
       for (int r = 0; r < R; ++r)
         if (u < kFull) wv[r][u] = loadStream16(wr[r] + (u * 32 + lane) * E);
-    if (staging) {
-#pragma unroll
-      for (int u = 0; u < U; ++u)
-#pragma unroll
-        for (int r = 0; r < R; ++r)
-          cpAsync16(sharedAddress(&staged[warp][u * R + r][lane]), wr[r] + ((U + u) * 32 + lane) * E, 16);
-      cpAsyncCommit();
-    }
   }
   pdlEnter(in.earlyTrigger != 0);
   if (!active) return false;
@@ -195,68 +170,31 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
     for (int m = 0; m < M; ++m) acc[r][m] = 0.f;
 
   if (vectorOk) {
-    // Chunks are accumulated in increasing order per row whether or not round 1 was staged, so
-    // the sums do not depend on it.
-    // Not unrolled: one body of kGemvUnroll loads already keeps enough bytes in flight, and a
-    // fully unrolled K=11008 x M=8 body makes NVRTC take seconds per kernel (docs/cuda.md).
-    // Round 0 uses the chunks already in registers; round 1 fills the same registers from the
-    // stage when there is one, later rounds from global memory. (One fill-then-consume body: a
-    // separate loop over the stage made ptxas keep ~16 more registers.)
-    // The stage is the older cp.async group; the early copy (if any) was committed after it and
-    // is waited for in the epilogue, so it must not hold up the stage here.
-    if (staging) {
-      if (early != nullptr) cpAsyncWait<1>();
-      else asm volatile("cp.async.wait_all;" ::: "memory");
-    }
-    if constexpr (kGemvPipeline) {
-      // Chunks are used in increasing order, as below: the same sums.
-      constexpr int H = U / 2;
-#pragma unroll 1
-      for (int c0 = 0; c0 < kFull; c0 += U) {
-#pragma unroll
-        for (int half = 0; half < 2; ++half) {
-#pragma unroll
-          for (int u = half * H; u < half * H + H; ++u) {
-            if (c0 + u < kFull) {
-#pragma unroll
-              for (int r = 0; r < R; ++r) {
-                float wf[E];
-                unpack16(wv[r][u], (const W*)nullptr, wf);
-                gemvDot<K, M, E>(x, ((c0 + u) * 32 + lane) * E, wf, acc[r]);
-              }
-            }
-          }
-#pragma unroll
-          for (int u = half * H; u < half * H + H; ++u)
-#pragma unroll
-            for (int r = 0; r < R; ++r)
-              if (c0 + U + u < kFull) wv[r][u] = loadStream16(wr[r] + ((c0 + U + u) * 32 + lane) * E);
-        }
-      }
-    } else {
+    // Round c0 uses chunks [c0, c0 + U): half 0 is used, then reloaded with the same half of the
+    // next round, then half 1 likewise. Not unrolled over rounds: one body already keeps enough
+    // bytes in flight, and a fully unrolled K=11008 x M=8 body makes NVRTC take seconds per
+    // kernel (docs/cuda.md).
 #pragma unroll 1
     for (int c0 = 0; c0 < kFull; c0 += U) {
-      if (c0 > 0) {
-        const bool fromStage = staging && c0 == U;
 #pragma unroll
-        for (int u = 0; u < U; ++u)
+      for (int half = 0; half < 2; ++half) {
 #pragma unroll
-          for (int r = 0; r < R; ++r)
-            if (c0 + u < kFull)
-              wv[r][u] = fromStage ? staged[warp][u * R + r][lane] : loadStream16(wr[r] + ((c0 + u) * 32 + lane) * E);
-      }
+        for (int u = half * H; u < half * H + H; ++u) {
+          if (c0 + u < kFull) {
 #pragma unroll
-      for (int u = 0; u < U; ++u) {
-        if (c0 + u < kFull) {
-#pragma unroll
-          for (int r = 0; r < R; ++r) {
-            float wf[E];
-            unpack16(wv[r][u], (const W*)nullptr, wf);
-            gemvDot<K, M, E>(x, ((c0 + u) * 32 + lane) * E, wf, acc[r]);
+            for (int r = 0; r < R; ++r) {
+              float wf[E];
+              unpack16(wv[r][u], (const W*)nullptr, wf);
+              gemvDot<K, M, E>(x, ((c0 + u) * 32 + lane) * E, wf, acc[r]);
+            }
           }
         }
+#pragma unroll
+        for (int u = half * H; u < half * H + H; ++u)
+#pragma unroll
+          for (int r = 0; r < R; ++r)
+            if (c0 + U + u < kFull) wv[r][u] = loadStream16(wr[r] + ((c0 + U + u) * 32 + lane) * E);
       }
-    }
     }
     if (kRem > 0 && lane < kRem) {
 #pragma unroll
@@ -381,8 +319,8 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
 
 }  // namespace llmc
 
-// Register caps, per M (a literal in the generated source, so it can pick): M = 1, the staged
-// kernel, at 56 (9 blocks, 36 warps per SM; without the cap ptxas for sm_86 took 92, 5 blocks per
+// Register caps, per M (a literal in the generated source, so it can pick): M = 1 (batch-1
+// decode) at 56 (9 blocks, 36 warps per SM; without the cap ptxas for sm_86 took 92, 5 blocks per
 // SM). Other M stay unbounded: a minimum-blocks hint there makes ptxas spend the whole budget it
 // allows.
 #define LLMC_GEMV_BOUNDS_1 __launch_bounds__(128, 9)
@@ -406,7 +344,7 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
 // x: [M, K] f32; w: [2 * inner, K] W (gate rows, then up rows); bias: [2 * inner] f32 or null;
 // y: [M, inner] f32 = ACT(gate) * up (must not overlap x). ACT: ::llmc::siluf, geluTanh, geluErf.
 // nin: a folded RMSNorm before (null ss: none). Launch: block 128, grid ceil(inner / 4).
-// Register caps as for the plain GEMV: M = 1 (the staged kernel) at 64, 8 blocks per SM (ptxas
+// Register caps as for the plain GEMV: M = 1 at 64, 8 blocks per SM (ptxas
 // takes 66 otherwise); other M unbounded.
 #define LLMC_GEMV_GLU_BOUNDS_1 __launch_bounds__(128, 8)
 #define LLMC_GEMV_GLU_BOUNDS_2 __launch_bounds__(128)

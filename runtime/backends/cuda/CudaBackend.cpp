@@ -88,7 +88,6 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   if (const char* f = std::getenv("LLMC_CUDA_FUSED_ROPE"); f && std::string(f) == "0") fusedRope_ = false;
   // A/B knob for the flash-decoding split count (more splits: fewer serial key rounds per block).
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_DECODE_BLOCKS_PER_SM", 1, 16, &decodeBlocksPerSm_));
-  LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_GEMV_STAGE", 0, 2, &gemvStage_));
   if (const char* f = std::getenv("LLMC_CUDA_EARLY_TRIGGER"); f && *f) earlyTrigger_ = std::string(f) != "0";
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_SMEM_CARVEOUT", 0, 100, &smemCarveout_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_L2_PREFETCH_MB", 0, 1024, &l2PrefetchMb_));
@@ -284,7 +283,7 @@ Status CudaBackend::prepareSteps() {
     prepared_.push_back(p);
   }
   // Each attention's L2 prefetch target: the weight of the next linear (its o_proj), which is
-  // marked as the one that waits for attention (LLMC_CUDA_GEMV_STAGE=2 stages only those).
+  // marked as the one that waits for attention (what LLMC_CUDA_ABLATE=o_proj leaves out).
   for (size_t i = 0; i < prepared_.size(); ++i) {
     Prepared& a = prepared_[i];
     if (a.step->op != OpKind::kAttention && a.step->op != OpKind::kQkvAttention) continue;

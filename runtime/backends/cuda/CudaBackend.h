@@ -73,12 +73,9 @@ class CudaBackend : public Backend {
   void setGraphsEnabled(bool on) { graphs_ = on; }
   bool pdlEnabled() const { return pdl_; }
   void setPdlEnabled(bool on) { pdlAllowed_ = on; pdl_ = pdl_ && on; }
-  // Launch-overlap knobs (before prepare(); they change when loads are issued, never the results):
-  // GEMVs stage their second round of weight loads in shared memory before waiting for the
-  // previous kernel (LLMC_CUDA_GEMV_STAGE), and GEMVs and decode attention release their
-  // dependent launch before that wait (LLMC_CUDA_EARLY_TRIGGER).
-  void setGemvStageEnabled(bool on) { gemvStage_ = on ? 1 : 0; }
-  void setGemvStageAfterAttentionOnly() { gemvStage_ = 2; }
+  // Launch-overlap knob (before prepare(); it changes when loads are issued, never the results):
+  // GEMVs and decode attention release their dependent launch before waiting for the previous
+  // kernel (LLMC_CUDA_EARLY_TRIGGER).
   void setEarlyTriggerEnabled(bool on) { earlyTrigger_ = on ? 1 : 0; }
   // Decode attention merges its splits inside a thread-block cluster (sm_90; before prepare()).
   void setAttentionClusterEnabled(bool on) { attnCluster_ = on ? 1 : 0; }
@@ -299,10 +296,6 @@ class CudaBackend : public Backend {
   bool fusedRope_ = true;
   // Decode attention blocks per SM the split count aims at (LLMC_CUDA_DECODE_BLOCKS_PER_SM, 1..16).
   int decodeBlocksPerSm_ = 2;
-  // 1: GEMVs also prefetch their second round of weight loads into shared memory before gridWait;
-  // 2: only the GEMV right after attention (o_proj), whose wait is the longest
-  // (LLMC_CUDA_GEMV_STAGE=0|1|2).
-  int gemvStage_ = 0;
   // Preferred shared-memory carveout (percent) set on every kernel; -1: the driver's choice
   // (LLMC_CUDA_SMEM_CARVEOUT).
   int smemCarveout_ = -1;

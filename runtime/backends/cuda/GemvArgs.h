@@ -9,12 +9,10 @@ namespace llmc::cuda {
 
 // x holds h ∘ w; sum(h[m]²) is the sum of ssParts[b * M + m] over b < nParts (the producer
 // GEMV's per-block partials): the GEMV multiplies row m's dot products by rsqrt(that / K + eps).
-// ssParts == nullptr: none. stage != 0: the second round of weight loads is prefetched into shared
-// memory before the kernel waits for its predecessor (0: registers only).
+// ssParts == nullptr: none.
 struct GemvInArgs {
   const float* ssParts = nullptr;
   float eps = 0.f;
-  int stage = 0;
   int earlyTrigger = 0;  // != 0: release the dependent launch before waiting for the predecessor
   int nParts = 0;
 };

@@ -107,7 +107,6 @@ Status CudaBackend::planNormFusion() {
 
 GemvInArgs CudaBackend::gemvInArgs(const Prepared& p, int rows) const {
   GemvInArgs a;
-  a.stage = gemvStage_ == 1 || (gemvStage_ == 2 && p.afterAttention) ? 1 : 0;
   a.earlyTrigger = earlyTrigger_;
   if (p.normInSite < 0 || rows > kMaxGemvRows) return a;
   const NormSite& site = normSites_[p.normInSite];
