@@ -5,6 +5,7 @@
 # A/B of two builds: put the baseline's llmc at .gpu/old/llmc (kernels are compiled into the engine,
 # so each binary builds its own engine); it is benchmarked first and last, the new one in between.
 # Further builds to compare: .gpu/extra/NAME/llmc, each benchmarked once after the variants.
+# scripts/gpu/pack-carry.sh (OLD=..., EXTRA="NAME=...") puts them there.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 G=$ROOT/.gpu
