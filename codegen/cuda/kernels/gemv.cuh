@@ -4,12 +4,12 @@
 // almost no arithmetic, so its speed is the speed at which W streams out of device memory:
 //   * one warp per output row; lane `l` reads 16-byte chunks l, l+32, l+64, ... of the row, so each
 //     warp-wide load is 512 contiguous bytes (fully coalesced) and every weight byte is read once;
-//   * kGemvUnroll chunks per row are in registers in two halves, and a half is reloaded with the
-//     next round's chunks as soon as it has been used (a software pipeline): each warp always has
-//     between half and all of its kGemvUnroll * 512 bytes in flight. Issuing a whole round, using it
-//     and only then issuing the next made a one-wave GEMV (o_proj, down: every warp starts at once)
-//     request in GPU-wide bursts with a memory latency of idle bus between rounds (docs/perf.md:
-//     +3.5% decode on the H100);
+//   * kGemvUnroll chunks per row are in registers in kGemvPipelineParts parts, and a part is
+//     reloaded with the next round's chunks as soon as it has been used (a software pipeline): with
+//     two halves each warp always has between half and all of its kGemvUnroll * 512 bytes in
+//     flight. Issuing a whole round, using it and only then issuing the next made a one-wave GEMV
+//     (o_proj, down: every warp starts at once) request in GPU-wide bursts with a memory latency
+//     of idle bus between rounds (docs/perf.md: +3.5-3.7% decode on the H100);
 //   * weights are loaded with L1::no_allocate (they are read exactly once) so the activation rows,
 //     which every warp of the SM reads again, stay in L1;
 //   * K is a compile-time constant: the trip count is known, the loop unrolls, no bounds checks in
@@ -41,6 +41,9 @@ namespace llmc {
 
 constexpr int kGemvWarps = 4;
 constexpr int kGemvUnroll = 8;
+// Parts of a round that are reloaded one by one (2: halves, the measured setting; 4 or 8, a rolling
+// reload chunk by chunk, also compile without spills at the register caps and are the next A/B).
+constexpr int kGemvPipelineParts = 2;
 
 // Per-launch input options.
 //   * A folded RMSNorm before the GEMV: x rows are h ∘ w; sum(h[m]²) over the K columns is the sum
@@ -135,10 +138,11 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
   constexpr int kChunks = K / E;
   constexpr int kFull = kChunks / 32;  // chunks every lane reads
   constexpr int kRem = kChunks % 32;   // lanes [0, kRem) read one more
-  // Loads in flight per row: the same bytes per warp whatever R is; H per pipeline half.
+  // Loads in flight per row: the same bytes per warp whatever R is; H per pipeline part.
   constexpr int U = kGemvUnroll / R;
-  constexpr int H = U / 2;
-  static_assert(U % 2 == 0, "the pipeline reloads one half while the other is in use");
+  constexpr int P = kGemvPipelineParts < U ? kGemvPipelineParts : U;
+  constexpr int H = U / P;
+  static_assert(U % P == 0, "the pipeline reloads whole parts");
   // The vector path needs 16-byte aligned weight rows (the engine stores every tensor 4096-aligned
   // and the backend keeps that, so K % E == 0 suffices) and x rows (the backend's arena layout
   // keeps every value 16-byte aligned, so K % 4 == 0 suffices; checked anyway).
@@ -170,16 +174,16 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
     for (int m = 0; m < M; ++m) acc[r][m] = 0.f;
 
   if (vectorOk) {
-    // Round c0 uses chunks [c0, c0 + U): half 0 is used, then reloaded with the same half of the
-    // next round, then half 1 likewise. Not unrolled over rounds: one body already keeps enough
+    // Round c0 uses chunks [c0, c0 + U): part 0 is used, then reloaded with the same part of the
+    // next round, then part 1 likewise, and so on. Not unrolled over rounds: one body already keeps enough
     // bytes in flight, and a fully unrolled K=11008 x M=8 body makes NVRTC take seconds per
     // kernel (docs/cuda.md).
 #pragma unroll 1
     for (int c0 = 0; c0 < kFull; c0 += U) {
 #pragma unroll
-      for (int half = 0; half < 2; ++half) {
+      for (int part = 0; part < P; ++part) {
 #pragma unroll
-        for (int u = half * H; u < half * H + H; ++u) {
+        for (int u = part * H; u < part * H + H; ++u) {
           if (c0 + u < kFull) {
 #pragma unroll
             for (int r = 0; r < R; ++r) {
@@ -190,7 +194,7 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
           }
         }
 #pragma unroll
-        for (int u = half * H; u < half * H + H; ++u)
+        for (int u = part * H; u < part * H + H; ++u)
 #pragma unroll
           for (int r = 0; r < R; ++r)
             if (c0 + U + u < kFull) wv[r][u] = loadStream16(wr[r] + ((c0 + U + u) * 32 + lane) * E);
