@@ -8,7 +8,7 @@
 
 #include "ByteLevelMap.h"
 #include "Components.h"
-#include "Regex.h"
+#include "Replacement.h"
 #include "Utf8.h"
 
 namespace llmc::tok {
@@ -130,43 +130,17 @@ class StripDecoder : public Decoder {
 
 class ReplaceDecoder : public Decoder {
  public:
-  ReplaceDecoder(std::string literal, std::unique_ptr<Regex> regex, std::string content)
-      : literal_(std::move(literal)), regex_(std::move(regex)), content_(std::move(content)) {}
+  explicit ReplaceDecoder(Replacement r) : r_(std::move(r)) {}
   void decodeChain(std::vector<std::string>& tokens) const override {
-    for (auto& t : tokens) {
-      std::string out;
-      size_t last = 0;
-      if (regex_) {
-        for (auto [b, e] : regex_->findAll(t)) {
-          out.append(t, last, b - last);
-          out += content_;
-          last = e;
-        }
-      } else if (!literal_.empty()) {
-        for (size_t p = t.find(literal_); p != std::string::npos; p = t.find(literal_, last)) {
-          out.append(t, last, p - last);
-          out += content_;
-          last = p + literal_.size();
-        }
-      }
-      out.append(t, last, std::string::npos);
-      t.swap(out);
-    }
+    for (auto& t : tokens) r_.apply(t);
   }
   size_t unstableSuffix(const std::string& text, bool afterFuse) const override {
     // On fused text a literal pattern can span tokens: hold a tail that could begin a match.
-    // (Regex patterns are not analysed; they are assumed not to span tokens.)
-    if (!afterFuse || regex_ || literal_.size() < 2) return 0;
-    for (size_t k = std::min(literal_.size() - 1, text.size()); k > 0; --k) {
-      if (text.compare(text.size() - k, k, literal_, 0, k) == 0) return k;
-    }
-    return 0;
+    return afterFuse ? r_.partialMatchSuffix(text) : 0;
   }
 
  private:
-  std::string literal_;
-  std::unique_ptr<Regex> regex_;
-  std::string content_;
+  Replacement r_;
 };
 
 // '▁' -> ' '; in the first token the '▁'s are dropped instead (the pre-tokenizer added one).
@@ -245,17 +219,8 @@ StatusOr<std::unique_ptr<Decoder>> parseDecoder(const json& j, const std::string
     return Ptr(new StripDecoder(content, start, stop));
   }
   if (type == "Replace") {
-    Pattern pattern;
-    std::string content;
-    LLMC_RETURN_IF_ERROR(getPattern(j, at, &pattern));
-    LLMC_RETURN_IF_ERROR(getString(j, "content", at, &content));
-    std::unique_ptr<Regex> regex;
-    if (pattern.isRegex) {
-      auto r = Regex::compile(pattern.text);
-      if (!r.ok()) return r.status().withPrefix(at);
-      regex = std::move(r).value();
-    }
-    return Ptr(new ReplaceDecoder(pattern.text, std::move(regex), content));
+    LLMC_ASSIGN_OR_RETURN(Replacement r, Replacement::parse(j, at));
+    return Ptr(new ReplaceDecoder(std::move(r)));
   }
   if (type == "Metaspace") {
     std::string replacement = "\xE2\x96\x81";

@@ -7,7 +7,7 @@
 #include <utf8proc.h>
 
 #include "Components.h"
-#include "Regex.h"
+#include "Replacement.h"
 #include "Utf8.h"
 
 namespace llmc::tok {
@@ -90,33 +90,11 @@ class StripAccents : public Normalizer {
 
 class Replace : public Normalizer {
  public:
-  Replace(std::string literal, std::unique_ptr<Regex> regex, std::string content)
-      : literal_(std::move(literal)), regex_(std::move(regex)), content_(std::move(content)) {}
-  void normalize(std::string& s) const override {
-    std::string out;
-    size_t last = 0;
-    if (regex_) {
-      for (auto [b, e] : regex_->findAll(s)) {
-        out.append(s, last, b - last);
-        out += content_;
-        last = e;
-      }
-    } else {
-      if (literal_.empty()) return;
-      for (size_t p = s.find(literal_); p != std::string::npos; p = s.find(literal_, last)) {
-        out.append(s, last, p - last);
-        out += content_;
-        last = p + literal_.size();
-      }
-    }
-    out.append(s, last, std::string::npos);
-    s.swap(out);
-  }
+  explicit Replace(Replacement r) : r_(std::move(r)) {}
+  void normalize(std::string& s) const override { r_.apply(s); }
 
  private:
-  std::string literal_;
-  std::unique_ptr<Regex> regex_;
-  std::string content_;
+  Replacement r_;
 };
 
 class Prepend : public Normalizer {
@@ -163,17 +141,8 @@ StatusOr<std::unique_ptr<Normalizer>> parseNormalizer(const json& j, const std::
     return std::unique_ptr<Normalizer>(new Strip(left, right));
   }
   if (type == "Replace") {
-    Pattern pattern;
-    std::string content;
-    LLMC_RETURN_IF_ERROR(getPattern(j, at, &pattern));
-    LLMC_RETURN_IF_ERROR(getString(j, "content", at, &content));
-    std::unique_ptr<Regex> regex;
-    if (pattern.isRegex) {
-      auto r = Regex::compile(pattern.text);
-      if (!r.ok()) return r.status().withPrefix(at);
-      regex = std::move(r).value();
-    }
-    return std::unique_ptr<Normalizer>(new Replace(pattern.text, std::move(regex), content));
+    LLMC_ASSIGN_OR_RETURN(Replacement r, Replacement::parse(j, at));
+    return std::unique_ptr<Normalizer>(new Replace(std::move(r)));
   }
   if (type == "Prepend") {
     std::string prepend;
