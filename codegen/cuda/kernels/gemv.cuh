@@ -128,7 +128,7 @@ __device__ __forceinline__ void gemvDot(const float* __restrict__ x, int k0, con
 // early != nullptr: right after the wait, lane m % 32 also copies early[m * earlyStride] into
 // earlySlots[m] in shared memory (cp.async: no register held across the dot products). It is the
 // residual the norm epilogue adds: requested here, its round trip overlaps the dot products
-// instead of adding to the end of every warp. The lane reads it back after cp.async.wait_all.
+// instead of adding to the end of every warp. The lane reads it back after cpAsyncWait<0>().
 template <typename W, int K, int M, int R>
 __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, const W* const (&wr)[R],
                                                bool active, const GemvIn& in, const float* early,
@@ -148,7 +148,7 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
   // keeps every value 16-byte aligned, so K % 4 == 0 suffices; checked anyway).
   const bool vectorOk = K % E == 0 && K % 4 == 0 && (reinterpret_cast<u64>(x) & 15) == 0;
 
-  // The first round (chunks [0, U) of each row, both halves) is requested before waiting for the
+  // The first round (chunks [0, U) of each row, all parts) is requested before waiting for the
   // previous kernel (programmatic dependent launch): weights depend on no kernel, so the start of
   // this GEMV's weight stream overlaps the previous kernel's tail.
   uint4 wv[R][U];
@@ -175,9 +175,9 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
 
   if (vectorOk) {
     // Round c0 uses chunks [c0, c0 + U): part 0 is used, then reloaded with the same part of the
-    // next round, then part 1 likewise, and so on. Not unrolled over rounds: one body already keeps enough
-    // bytes in flight, and a fully unrolled K=11008 x M=8 body makes NVRTC take seconds per
-    // kernel (docs/cuda.md).
+    // next round, then part 1 likewise, and so on. Not unrolled over rounds: one body already
+    // keeps enough bytes in flight, and a fully unrolled K=11008 x M=8 body makes NVRTC take
+    // seconds per kernel (docs/cuda.md).
 #pragma unroll 1
     for (int c0 = 0; c0 < kFull; c0 += U) {
 #pragma unroll
@@ -240,7 +240,7 @@ __device__ __forceinline__ void gemvNormEpilogue(const float (&out)[M], const fl
     float sq = 0.f;
     if (live) {
       const u64 i = (u64)m * n + row;
-      asm volatile("cp.async.wait_all;" ::: "memory");
+      cpAsyncWait<0>();  // the early copy (the lane's only cp.async group)
       const float h = out[m] + residual[m];
       y[i] = h;
       no.xw[i] = h * (no.normW[row] + no.normOffset);

@@ -212,8 +212,9 @@ class CudaBackend : public Backend {
   Status launchInCluster(cudaKernel_t k, dim3 grid, dim3 block, unsigned clusterX, const char* what, Args... args);
   Status launchArgv(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, unsigned clusterX, const char* what,
                     void** argv);
-  // Whether decode attention over `splits` splits merges them inside a thread-block cluster.
-  bool attentionInCluster(int splits) const;
+  // Whether decode attention merges its splits inside a thread-block cluster (LLMC_CUDA_ATTN_CLUSTER
+  // asked for it, sm_90, fused combine); decodeSplits then caps the splits at kMaxClusterSplits.
+  bool clusterMerge() const;
 
   int device_ = 0;
   int cc_ = 0;

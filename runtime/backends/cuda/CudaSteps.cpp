@@ -31,13 +31,10 @@ int CudaBackend::decodeSplits(int nseq, int numKvHeads, int group, int numHeads)
   const int splits = std::max(1, std::min(want, maxSplits_));
   // A cluster holds at most kMaxClusterSplits blocks: the split count is cut to it (7B on 132 SMs:
   // 9 -> 8; models with few KV-head groups lose blocks, which is what the A/B has to weigh).
-  if (attnCluster_ != 0 && cc_ >= 90 && fusedAttn_) return std::min(splits, kMaxClusterSplits);
-  return splits;
+  return clusterMerge() ? std::min(splits, kMaxClusterSplits) : splits;
 }
 
-bool CudaBackend::attentionInCluster(int splits) const {
-  return attnCluster_ != 0 && cc_ >= 90 && fusedAttn_ && splits > 1 && splits <= kMaxClusterSplits;
-}
+bool CudaBackend::clusterMerge() const { return attnCluster_ != 0 && cc_ >= 90 && fusedAttn_; }
 
 Status CudaBackend::launchArgv(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, unsigned clusterX,
                                const char* what, void** argv) {
@@ -144,7 +141,8 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
     float* const fusedOut = fusedAttn_ ? out : nullptr;
     const float* qIn = ropeInKernel ? static_cast<const float*>(q) : qr;
     const int qInStride = ropeInKernel ? qStride : nh * hd;
-    const unsigned clusterX = attentionInCluster(splits) ? static_cast<unsigned>(splits) : 0;
+    // decodeSplits kept the split count within one cluster; one split needs no merge.
+    const unsigned clusterX = clusterMerge() && splits > 1 ? static_cast<unsigned>(splits) : 0;
     LLMC_RETURN_IF_ERROR(launchInCluster(p.decode, grid, dim3(128), clusterX, "attn_decode", qIn, qInStride, cache, bs, tables,
                                 maxBlocksPerSeq_, meta + offSeqLens_, nh, nkv, scale, window, partM, partL, partAcc,
                                 attnCounters_.as<unsigned>(), fusedOut, nh * hd,
