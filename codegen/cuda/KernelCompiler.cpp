@@ -13,8 +13,11 @@
 
 #include <nvrtc.h>
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <set>
@@ -216,6 +219,11 @@ StatusOr<KernelBundle> compileKernels(const KernelRequest &request) {
 
   KernelBundle bundle;
   bundle.source = generateKernelSource(request.kernels);
+  // LLMC_KERNEL_TRACE=1: kernels that record a block-by-block timeline of a decode step
+  // (kernels/trace.cuh, LLMC_CUDA_TRACE at run time). A diagnostic build: the define is part of
+  // the source, so the cache key and the engine's recorded source say which kernels these are.
+  if (const char *t = std::getenv("LLMC_KERNEL_TRACE"); t != nullptr && std::string(t) == "1")
+    bundle.source = "#define LLMC_TRACE 1\n" + bundle.source;
   std::vector<std::string> names;
   {
     llmc::cuda::KernelPlan plan;

@@ -24,6 +24,9 @@ OLD=$G/old/llmc
 for x in "$G"/extra/*/llmc; do
   [[ -x $x ]] && "$x" build /tmp/ck -o "/tmp/extra-$(basename "$(dirname "$x")").engine" --gpu-arch sm_90 2>&1 | tail -1 >> "$R"
 done
+# TRACE_STEP=N: also a trace engine (kernels/trace.cuh) and the block timeline of its step N
+# (DecodeTrace.h) in $OUT/trace.txt.
+[[ -n ${TRACE_STEP:-} ]] && LLMC_KERNEL_TRACE=1 "$G/bin/llmc" build /tmp/ck -o /tmp/trace.engine --gpu-arch sm_90 2>&1 | tail -1 >> "$R"
 rm -rf /tmp/ck
 bench() {  # bench BINARY ENGINE [VAR=VALUE ...]
   local bin=$1 eng=$2; shift 2
@@ -39,6 +42,12 @@ for x in "$G"/extra/*/llmc; do
   echo "-- build $name" >> "$R"; bench "$x" "/tmp/extra-$name.engine" >> "$R"
 done
 [[ -x $OLD ]] && { echo "-- old build again" >> "$R"; bench "$OLD" /tmp/old.engine >> "$R"; }
+if [[ -n ${TRACE_STEP:-} ]]; then
+  echo "-- trace engine, LLMC_CUDA_TRACE=$TRACE_STEP (timeline in trace.txt)" >> "$R"
+  LLMC_CUDA_TRACE=$TRACE_STEP "$G/bin/llmc" bench /tmp/trace.engine --device cuda --no-verify --prompt-len 128 --gen 256 \
+    > "$OUT/trace.txt" 2>&1
+  grep -E "^decode|per kind|^  (gemv|attention)|step:" "$OUT/trace.txt" >> "$R"
+fi
 "$G/bin/llmc_gpu_backend_tests" --gtest_filter='*Pdl*' 2>&1 | grep -E "FAILED|PASSED|Failure|tests ran" >> "$R"
 "$G/bin/llmc_gpu_kernel_tests" --gtest_filter='Shapes/Gemv*' 2>&1 | grep -E "FAILED|PASSED|tests ran" >> "$R"
 cat "$R"

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -781,6 +782,89 @@ TEST(DecodeAblation, LeavesEachKernelKindOutOfDecodeOnly) {
     EXPECT_NE(decode, refDecode) << "decode logits unchanged: the kernels were not left out";
   }
   std::filesystem::remove(path);
+}
+
+// The decode timeline (LLMC_KERNEL_TRACE=1 kernels, LLMC_CUDA_TRACE=N): the traced step reports
+// every GEMV and attention launch of the decode graph, the trace kernels compute what the plain
+// ones do, and the switch without trace kernels (or with a bad step number) is a clear error.
+TEST(DecodeTrace, ReportsEveryLaunchOfTheTracedStep) {
+  LLMC_REQUIRE_GPU();
+  const test::TinyLlamaConfig cfg = smallBf16Config();
+  const test::TinyLlama model = test::makeTinyLlama(cfg);
+  const std::string plainPath = tempEnginePath("trace-plain.engine");
+  const std::string tracePath = tempEnginePath("trace.engine");
+  ASSERT_OK(writeTinyCudaEngine(model, plainPath, {deviceArchName()}));
+  setenv("LLMC_KERNEL_TRACE", "1", 1);
+  const Status w = writeTinyCudaEngine(model, tracePath, {deviceArchName()});
+  unsetenv("LLMC_KERNEL_TRACE");
+  ASSERT_OK(w);
+  std::mt19937 rng(5);
+  const std::vector<int32_t> toks = randomTokens(rng, 8, cfg.vocab);
+  // Prefill (argmax step 1), then decode steps 2..5, feeding back the argmax.
+  auto step = [](Backend& b, const StepBatch& batch, std::vector<int32_t>* out) {
+    const Status st = b.forwardArgmax(batch, out);
+    EXPECT_TRUE(st.ok()) << st.message();
+  };
+  auto run = [&](Backend& b) {
+    std::vector<int32_t> out, all;
+    StepBatch batch;
+    batch.tokens = toks;
+    batch.sequences = {SequenceSlice{0, 8, 0, blocks(0, 2)}};
+    step(b, batch, &out);
+    for (int pos = 8; pos < 12 && out.size() == 1; ++pos) {
+      all.push_back(out[0]);
+      batch.tokens = {out[0]};
+      batch.sequences = {SequenceSlice{0, 1, pos, blocks(0, 2)}};
+      step(b, batch, &out);
+    }
+    if (out.size() == 1) all.push_back(out[0]);
+    return all;
+  };
+  Loaded plain = load(plainPath, smallOptions());
+  ASSERT_TRUE(plain.backend);
+  const std::vector<int32_t> want = run(*plain.backend);
+  ASSERT_EQ(want.size(), 5u);
+
+  setenv("LLMC_CUDA_TRACE", "3", 1);
+  Loaded traced = load(tracePath, smallOptions());
+  ASSERT_TRUE(traced.backend);
+  testing::internal::CaptureStderr();
+  const std::vector<int32_t> got = run(*traced.backend);
+  const std::string report = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(got, want) << "the trace kernels must compute what the plain ones do";
+  EXPECT_NE(report.find("llmc cuda trace: step 3 (decode)"), std::string::npos) << report;
+  // Launch lines: "  <index> <kind> ...". Per layer: QKV, o_proj and down GEMVs, the GLU GEMV,
+  // decode attention; plus the LM head's GEMV.
+  std::map<std::string, int> launches;
+  std::istringstream lines(report);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    long index = -1;
+    std::string kind;
+    if (f >> index >> kind) ++launches[kind];
+  }
+  EXPECT_EQ(launches["attention"], cfg.layers) << report;
+  EXPECT_EQ(launches["gemv_glu"], cfg.layers) << report;
+  EXPECT_EQ(launches["gemv"], 3 * cfg.layers + 1) << report;
+
+  // Without trace kernels, and with a step number that is not one: errors that say so.
+  auto prepareError = [&](const std::string& path) {
+    auto e = Engine::load(path);
+    EXPECT_TRUE(e.ok());
+    auto b = createCudaBackend();
+    EXPECT_TRUE(b.ok());
+    if (!e.ok() || !b.ok()) return std::string();
+    const Status s = (*b)->prepare(**e, smallOptions());
+    return s.ok() ? std::string("ok") : s.message();
+  };
+  const std::string noTrace = prepareError(plainPath);
+  EXPECT_NE(noTrace.find(plainPath), std::string::npos) << noTrace;
+  EXPECT_NE(noTrace.find("LLMC_KERNEL_TRACE=1"), std::string::npos) << noTrace;
+  setenv("LLMC_CUDA_TRACE", "soon", 1);
+  EXPECT_NE(prepareError(tracePath).find("LLMC_CUDA_TRACE=soon"), std::string::npos);
+  unsetenv("LLMC_CUDA_TRACE");
+  std::filesystem::remove(plainPath);
+  std::filesystem::remove(tracePath);
 }
 
 TEST(KernelSelection, PicksTheBestFittingSection) {

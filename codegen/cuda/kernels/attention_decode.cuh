@@ -440,6 +440,7 @@ __device__ __forceinline__ void attnDecodeBody(
       int interleaved, int earlyTrigger, const char* __restrict__ prefetch,                     \
       ::llmc::u64 prefetchBytes, int clusterCombine) {                                           \
     /* attnDecodeBody calls pdlEnter itself, after its first loads in the fused-rope mode. */    \
+    ::llmc::TraceScope trace(3, HD, cache); /* empty unless LLMC_TRACE (trace.cuh) */           \
     ::llmc::attnDecodeBody<KV, HD, G>(q, qStride, cache, blockSize, blockTables, maxBlocks,      \
                                       seqLens, numHeads, numKvHeads, scale, window, partM,       \
                                       partL, partAcc, counters, out, oStride, kIn, kStride, vIn, \

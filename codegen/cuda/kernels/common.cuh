@@ -13,6 +13,8 @@
 //     by an LLMC_DEFINE_* macro next to its template (the generator emits one line per instance).
 #pragma once
 
+#include "trace.cuh"  // TraceScope, traceWaited (empty unless LLMC_TRACE)
+
 namespace llmc {
 
 typedef unsigned long long u64;
@@ -75,12 +77,17 @@ __device__ __forceinline__ float loadAct(const void* base, u64 i, int type) {
 template <typename T> struct Vec16 { static constexpr int kElems = 16 / TypeInfo<T>::kBytes; };
 
 // 16-byte load of data read exactly once (weights): no L1 allocation, so the activations that
-// every warp re-reads stay in L1 while the weight stream passes through.
+// every warp re-reads stay in L1 while the weight stream passes through; and first in line for
+// eviction from L2 (an evict_first access policy), so the stream does not push out what L2 holds
+// for later: activations, the KV cache, and weights that decode attention's prefetch rows asked
+// L2 for (LLMC_CUDA_L2_PREFETCH_MB) ahead of the GEMV that reads them.
 __device__ __forceinline__ uint4 loadStream16(const void* p) {
   uint4 r;
-  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+  u64 pol;
+  asm("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(pol));
+  asm volatile("ld.global.nc.L1::no_allocate.L2::cache_hint.v4.u32 {%0, %1, %2, %3}, [%4], %5;"
                : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
-               : "l"(p));
+               : "l"(p), "l"(pol));
   return r;
 }
 
@@ -214,6 +221,7 @@ __device__ __forceinline__ void launchDependents() {
 }
 __device__ __forceinline__ void pdlEnter() {
   gridWait();
+  traceWaited();
   launchDependents();
 }
 // The same, with the choice to release the dependents before the wait instead (earlyTrigger): the
@@ -223,6 +231,7 @@ __device__ __forceinline__ void pdlEnter() {
 __device__ __forceinline__ void pdlEnter(bool earlyTrigger) {
   if (earlyTrigger) launchDependents();
   gridWait();
+  traceWaited();
   if (!earlyTrigger) launchDependents();
 }
 

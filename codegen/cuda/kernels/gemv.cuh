@@ -6,8 +6,8 @@
 //     warp-wide load is 512 contiguous bytes (fully coalesced) and every weight byte is read once;
 //   * kGemvUnroll chunks per row are in registers in kGemvPipelineParts parts, and a part is
 //     reloaded with the next round's chunks as soon as it has been used (a software pipeline): with
-//     two halves each warp always has between half and all of its kGemvUnroll * 512 bytes in
-//     flight. Issuing a whole round, using it and only then issuing the next made a one-wave GEMV
+//     one chunk per part (a rolling reload) each warp always has kGemvUnroll - 1 or kGemvUnroll
+//     chunks of 512 bytes in flight. Issuing a whole round, using it and only then issuing the next made a one-wave GEMV
 //     (o_proj, down: every warp starts at once) request in GPU-wide bursts with a memory latency
 //     of idle bus between rounds (docs/perf.md: +3.5-3.7% decode on the H100);
 //   * weights are loaded with L1::no_allocate (they are read exactly once) so the activation rows,
@@ -41,9 +41,10 @@ namespace llmc {
 
 constexpr int kGemvWarps = 4;
 constexpr int kGemvUnroll = 8;
-// Parts of a round that are reloaded one by one (2: halves, the measured setting; 4 or 8, a rolling
-// reload chunk by chunk, also compile without spills at the register caps and are the next A/B).
-constexpr int kGemvPipelineParts = 2;
+// Parts of a round that are reloaded one by one: 8 = kGemvUnroll, every chunk reloaded as soon as
+// it is used. Measured (H100, Llama-2-7B bf16 decode, docs/perf.md): halves 195.5, quarters 197.8,
+// single chunks 198.0 tok/s; all three compile to the same registers, without spills.
+constexpr int kGemvPipelineParts = 8;
 
 // Per-launch input options.
 //   * A folded RMSNorm before the GEMV: x rows are h ∘ w; sum(h[m]²) over the K columns is the sum
@@ -342,6 +343,7 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
   extern "C" __global__ void LLMC_GEMV_BOUNDS_##M                                                 \
       NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
            float* __restrict__ y, int n, ::llmc::GemvIn nin, ::llmc::GemvNormOut nout) {    \
+    ::llmc::TraceScope trace(1, K, w); /* empty unless LLMC_TRACE (trace.cuh) */                \
     ::llmc::gemvBody<W, K, M>(x, w, bias, y, n, nin, nout);                                     \
   }
 
@@ -362,5 +364,6 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
   extern "C" __global__ void LLMC_GEMV_GLU_BOUNDS_##M                                              \
       NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
            float* __restrict__ y, int inner, ::llmc::GemvIn nin) {                          \
+    ::llmc::TraceScope trace(2, K, w);                                                          \
     ::llmc::gemvGluBody<W, K, M, ACT>(x, w, bias, y, inner, nin);                               \
   }

@@ -109,6 +109,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   pdl_ = pdlAllowed_ && cc_ >= 90 && !(pdlEnv && std::string(pdlEnv) == "0");
   LLMC_ASSIGN_OR_RETURN(stream_, createStream());
   LLMC_ASSIGN_OR_RETURN(lib_, KernelLibrary::load(engine.file(), cc_, smemCarveout_));
+  LLMC_RETURN_IF_ERROR(trace_.init(*lib_, engine.file().path()));
 
   // The plan decides the KV-cache dtype exactly as the codegen did.
   const SectionView* programSection = engine.file().find(engine::kSectionProgram);
@@ -616,6 +617,7 @@ Status CudaBackend::forwardArgmax(const StepBatch& batch, std::vector<int32_t>* 
   if (graph_) return graph_->forwardArgmax(batch, tokens);
   if (argmaxRows_ == nullptr) return Backend::forwardArgmax(batch, tokens);
   StepShape shape;
+  LLMC_RETURN_IF_ERROR(trace_.begin(stream_.get()));
   stepTimer_.begin(stream_.get());
   LLMC_RETURN_IF_ERROR(runStep(batch, Tail::kArgmax, &shape));
   const size_t bytes = static_cast<size_t>(shape.nseq) * 4;
@@ -623,6 +625,7 @@ Status CudaBackend::forwardArgmax(const StepBatch& batch, std::vector<int32_t>* 
   stepTimer_.end(stream_.get());
   LLMC_RETURN_IF_ERROR(cudaStatus(cudaStreamSynchronize(stream_.get()), "running the step"));
   stepTimer_.finish(shape.decode);
+  LLMC_RETURN_IF_ERROR(trace_.finish(shape.decode));
   tokens->assign(argmaxHost_.as<int32_t>(), argmaxHost_.as<int32_t>() + shape.nseq);
   return Status::Ok();
 }

@@ -32,6 +32,7 @@
 #include "KernelLibrary.h"
 #include "KernelPlan.h"
 #include "LtGemm.h"
+#include "DecodeTrace.h"
 #include "StepTimer.h"
 #include "llmc/runtime/Backend.h"
 #include "llmc/runtime/Engine.h"
@@ -305,8 +306,9 @@ class CudaBackend : public Backend {
   int earlyTrigger_ = 0;
   // At most this many MiB of the o_proj weight are asked into L2 by extra blocks of each decode
   // attention launch, so the weight stream runs while attention is latency-bound; 0: off
-  // (LLMC_CUDA_L2_PREFETCH_MB, 0..1024).
-  int l2PrefetchMb_ = 0;
+  // (LLMC_CUDA_L2_PREFETCH_MB, 0..1024). It pays since the GEMVs' weight loads are L2 evict_first
+  // (loadStream16), which no longer push the prefetched lines out (docs/perf.md).
+  int l2PrefetchMb_ = 16;
   // 1: decode attention's split blocks of a head group form a thread-block cluster and merge
   // through each other's shared memory (sm_90; at most kMaxClusterSplits splits), instead of
   // global partials and an arrival counter (LLMC_CUDA_ATTN_CLUSTER=0|1).
@@ -322,6 +324,7 @@ class CudaBackend : public Backend {
   std::map<std::pair<int, Tail>, GraphExec> decodeGraphs_;
   std::map<std::pair<int, Tail>, int> decodeRuns_;
   StepTimer stepTimer_;  // LLMC_CUDA_STEP_TIMING=1: device vs host time per decode step
+  DecodeTrace trace_;    // LLMC_CUDA_TRACE=N: the block timeline of argmax step N (trace kernels)
 };
 
 // The kernels' ActType code (common.cuh) of an activation type: f32 0, bf16 1, f16 2.

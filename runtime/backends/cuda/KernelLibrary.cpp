@@ -99,6 +99,16 @@ StatusOr<cudaKernel_t> KernelLibrary::get(const std::string& name) {
   return k;
 }
 
+StatusOr<void*> KernelLibrary::global(const std::string& name, size_t* bytes) {
+  void* p = nullptr;
+  *bytes = 0;
+  const cudaError_t e = cudaLibraryGetGlobal(&p, bytes, lib_.get(), name.c_str());
+  if (e == cudaSuccess) return p;
+  cudaGetLastError();
+  if (e == cudaErrorSymbolNotFound || e == cudaErrorInvalidSymbol) return static_cast<void*>(nullptr);
+  return cudaStatus(e, path_ + ": " + section_ + ": global " + name);
+}
+
 Status KernelLibrary::setMaxDynamicSmem(cudaKernel_t k, int bytes, const std::string& name) {
   int device = 0;
   LLMC_RETURN_IF_ERROR(cudaStatus(cudaGetDevice(&device), "cudaGetDevice"));

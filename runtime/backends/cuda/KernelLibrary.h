@@ -39,6 +39,9 @@ class KernelLibrary {
   // The kernel named `name`; error when the engine's kernels do not include it (an engine built
   // by another llmc version, or for another program).
   StatusOr<cudaKernel_t> get(const std::string& name);
+  // The device address and size of the kernels' global variable `name`; null when the kernels
+  // have none of that name.
+  StatusOr<void*> global(const std::string& name, size_t* bytes);
   // Raises a kernel's dynamic shared-memory limit (needed above 48 KB).
   Status setMaxDynamicSmem(cudaKernel_t k, int bytes, const std::string& name);
 
