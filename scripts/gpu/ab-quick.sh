@@ -46,7 +46,7 @@ if [[ -n ${TRACE_STEP:-} ]]; then
   echo "-- trace engine, LLMC_CUDA_TRACE=$TRACE_STEP (timeline in trace.txt)" >> "$R"
   LLMC_CUDA_TRACE=$TRACE_STEP "$G/bin/llmc" bench /tmp/trace.engine --device cuda --no-verify --prompt-len 128 --gen 256 \
     > "$OUT/trace.txt" 2>&1
-  grep -E "^decode|per kind|^  (gemv|attention)|step:" "$OUT/trace.txt" >> "$R"
+  grep -E "^decode|per kind|phases|^  (gemv|attention)|step:" "$OUT/trace.txt" >> "$R"
 fi
 "$G/bin/llmc_gpu_backend_tests" --gtest_filter='*Pdl*' 2>&1 | grep -E "FAILED|PASSED|Failure|tests ran" >> "$R"
 "$G/bin/llmc_gpu_kernel_tests" --gtest_filter='Shapes/Gemv*' 2>&1 | grep -E "FAILED|PASSED|tests ran" >> "$R"

@@ -232,7 +232,12 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
   // equal to f32 rounding here (bit-identical at the same split count: GpuAttentionTest).
   Loaded clustered = load(path, smallOptions(), true, true,
                           [](cuda::CudaBackend& b) { b.setAttentionClusterEnabled(true); });
-  ASSERT_TRUE(pdl.backend && plain.backend && overlap.backend && clustered.backend);
+  // Every decode kernel kind releasing its dependents only as its blocks exit.
+  Loaded atExit = load(path, smallOptions(), true, true, [](cuda::CudaBackend& b) {
+    b.setTriggerAtExit(cuda::kAblateAttention | cuda::kAblateQkv | cuda::kAblateOProj | cuda::kAblateGateUp |
+                       cuda::kAblateDown);
+  });
+  ASSERT_TRUE(pdl.backend && plain.backend && overlap.backend && clustered.backend && atExit.backend);
   std::printf("PDL %s on this device\n", static_cast<cuda::CudaBackend*>(pdl.backend.get())->pdlEnabled() ? "enabled" : "not available");
   std::mt19937 rng(12);
   const std::vector<int32_t> toks = randomTokens(rng, 60, c.vocab);
@@ -240,7 +245,7 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
   std::vector<float> a, b;
   batch.tokens.assign(toks.begin(), toks.begin() + 20);
   batch.sequences = {SequenceSlice{0, 20, 0, blocks(0, 4)}};
-  std::vector<float> o, cl;
+  std::vector<float> o, cl, ex;
   ASSERT_OK(pdl.backend->forward(batch, &a));
   ASSERT_OK(plain.backend->forward(batch, &b));
   ASSERT_OK(overlap.backend->forward(batch, &o));
@@ -254,8 +259,10 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
     ASSERT_OK(pdl.backend->forward(batch, &a));
     ASSERT_OK(plain.backend->forward(batch, &b));
     ASSERT_OK(overlap.backend->forward(batch, &o));
-      ASSERT_OK(clustered.backend->forward(batch, &cl));
+    ASSERT_OK(clustered.backend->forward(batch, &cl));
+    ASSERT_OK(atExit.backend->forward(batch, &ex));
     ASSERT_EQ(a, b) << "decode at " << pos;
+    ASSERT_EQ(ex, b) << "decode at " << pos << ", dependents launched at exit";
     ASSERT_LT(relError(cl, std::vector<double>(b.begin(), b.end())), 1e-4) << "decode at " << pos << ", attention clusters";
     ASSERT_EQ(o, b) << "decode at " << pos << ", overlap knobs";
   }
@@ -745,6 +752,10 @@ TEST(DecodeAblation, ParsesKernelKindsAndNamesAnUnknownOne) {
   const Status bad = cuda::parseAblation("attention,mlp", &mask);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("'mlp'"), std::string::npos) << bad.message();
+  EXPECT_NE(bad.message().find("LLMC_CUDA_ABLATE=attention,mlp"), std::string::npos) << bad.message();
+  const Status badExit = cuda::parseAblation("down,up", &mask, "LLMC_CUDA_TRIGGER_AT_EXIT");
+  ASSERT_FALSE(badExit.ok());
+  EXPECT_NE(badExit.message().find("LLMC_CUDA_TRIGGER_AT_EXIT=down,up"), std::string::npos) << badExit.message();
 }
 
 // Each ablated kind really leaves its kernels out of decode (the logits change), prefill is

@@ -210,7 +210,7 @@ __device__ __forceinline__ void attnDecodeBody(
   // earlyTrigger: the next kernel (the o_proj GEMV) may launch as soon as every block of this one
   // has started, so its weight prefetch overlaps this latency-bound kernel and the QKV GEMV's tail.
   if (ropeMode && k0 < k1) loadKeys(k0);
-  pdlEnter(earlyTrigger != 0);
+  pdlEnter(earlyTrigger);
 
   if (ropeMode) {
     const int t = seq, pos = positions[t];
@@ -245,6 +245,7 @@ __device__ __forceinline__ void attnDecodeBody(
     }
   }
 
+  traceMark(0);
   float qf[G][N];
   const float qs = scale * kLog2e;
 #pragma unroll
@@ -305,6 +306,7 @@ __device__ __forceinline__ void attnDecodeBody(
     }
   }
 
+  traceMark(1);
   // Merge the KPW key groups of each warp (lanes with equal `sub` hold the same dimensions).
 #pragma unroll
   for (int o = LPK; o < 32; o <<= 1) {
@@ -401,6 +403,7 @@ __device__ __forceinline__ void attnDecodeBody(
     isLast = ticket == (unsigned)(nsplit - 1);
   }
   __syncthreads();
+  traceMark(2);
   if (!isLast) return;
   __threadfence();  // acquire side: the other blocks' partials are read after their tickets
   combineSplits<G>(partM, partL, partAcc, part - split, nsplit, HD, out + (u64)seq * oStride + h0 * HD);
@@ -416,7 +419,8 @@ __device__ __forceinline__ void attnDecodeBody(
 //   `out` must then not overlap q/kIn/vIn (blocks read them while others store).
 // out == null: every block writes its partials, partM/partL [nseq, nh, nsplit] and
 //   partAcc [nseq, nh, nsplit, HD], and llmc_attn_combine merges them (LLMC_CUDA_FUSED_ATTN=0).
-// earlyTrigger != 0: the dependent launch is released before this kernel waits for its predecessor.
+// earlyTrigger: when the dependent launch is released (pdlEnter, common.cuh): 0 after this kernel
+//   waited for its predecessor, 1 before, 2 as its blocks exit.
 // prefetch / prefetchBytes (16-byte aligned, a multiple of 16; 0: none): a range (the next GEMV's
 //   weight) that grid rows y >= nkv * (nh / nkv / G) ask L2 to fetch; those blocks do nothing else.
 // out != null (fused): out[s*oStride + h*HD + d] is written by this launch. nsplit == 1: each block

@@ -224,15 +224,16 @@ __device__ __forceinline__ void pdlEnter() {
   traceWaited();
   launchDependents();
 }
-// The same, with the choice to release the dependents before the wait instead (earlyTrigger): the
-// next kernel's blocks may then be resident, and prefetching, while this one still waits. Safe:
-// a grid's dependents launch only once all its blocks have started, and every kernel still waits
-// before it reads.
-__device__ __forceinline__ void pdlEnter(bool earlyTrigger) {
-  if (earlyTrigger) launchDependents();
+// The same, with a choice of when the dependents may launch (`trigger`): 0 after the wait (as
+// above); 1 before it, so the next kernel's blocks may be resident, and prefetching, while this
+// one still waits (safe: a grid's dependents launch only once all its blocks have started, and
+// every kernel still waits before it reads); 2 never explicitly, so they launch as this grid's
+// blocks exit and do not share its SMs while it streams (an A/B knob, docs/perf.md).
+__device__ __forceinline__ void pdlEnter(int trigger) {
+  if (trigger == 1) launchDependents();
   gridWait();
   traceWaited();
-  if (!earlyTrigger) launchDependents();
+  if (trigger == 0) launchDependents();
 }
 
 // Sum over the block; `scratch` holds >= 32 floats of shared memory. Every thread gets the sum.

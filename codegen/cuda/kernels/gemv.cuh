@@ -50,8 +50,9 @@ constexpr int kGemvPipelineParts = 8;
 //   * A folded RMSNorm before the GEMV: x rows are h ∘ w; sum(h[m]²) over the K columns is the sum
 //     of ssParts[b * M + m] over the producer's blocks b < nParts. ssParts == nullptr: x is used
 //     as it is.
-//   * earlyTrigger != 0: the next kernel may launch as soon as every block of this one has started
-//     (before this one waits for its predecessor), so its own weight prefetch starts sooner.
+//   * earlyTrigger: when the next kernel may launch (pdlEnter): 0 once every block of this one has
+//     waited for its predecessor; 1 as soon as every block has started, so its own weight prefetch
+//     starts sooner; 2 as this one's blocks exit.
 struct GemvIn {
   const float* ssParts;
   float eps;
@@ -160,7 +161,7 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
       for (int r = 0; r < R; ++r)
         if (u < kFull) wv[r][u] = loadStream16(wr[r] + (u * 32 + lane) * E);
   }
-  pdlEnter(in.earlyTrigger != 0);
+  pdlEnter(in.earlyTrigger);
   if (!active) return false;
   if (early != nullptr) {
 #pragma unroll
@@ -273,8 +274,10 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
   const int warp = threadIdx.x >> 5;
   const float* residualRow = nout.residual != nullptr ? nout.residual + row : nullptr;
   const bool live = gemvAccumulate<W, K, M, 1>(x, wr, active, nin, residualRow, n, residual[warp], acc);
+  traceMark(0);
   float inv[M];
   normScales<K, M>(nin, inv);  // every warp: a block barrier
+  traceMark(1);
   // An inactive warp leaves as a whole (no shuffle below misses a lane), except into the
   // norm epilogue, whose barrier every warp must reach.
   if (!live && nout.residual == nullptr) return;
@@ -309,8 +312,10 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
   const W* const wr[2] = {w + g * K, w + (g + inner) * K};
   float acc[2][M];
   const bool live = gemvAccumulate<W, K, M, 2>(x, wr, active, nin, nullptr, 0, nullptr, acc);
+  traceMark(0);
   float inv[M];
   normScales<K, M>(nin, inv);  // every warp: a block barrier
+  traceMark(1);
   if (!live) return;
   const float bg = bias != nullptr ? bias[row] : 0.f;
   const float bu = bias != nullptr ? bias[inner + row] : 0.f;

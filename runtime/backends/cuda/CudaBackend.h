@@ -84,6 +84,7 @@ class CudaBackend : public Backend {
   void setL2PrefetchMb(int mb) { l2PrefetchMb_ = mb; }
   // Decode leaves out these kernel kinds (DecodeAblation.h: a timing diagnostic; wrong outputs).
   void setAblation(unsigned mask) { ablate_ = mask; }
+  void setTriggerAtExit(unsigned mask) { triggerAtExit_ = mask; }
   // The tensor-core prefill attention (before prepare(); LLMC_CUDA_PREFILL_TC=0 disables it).
   void setPrefillTcEnabled(bool on) { prefillTc_ = on; }
   // Whether prepare() found the tensor-core prefill for every attention step.
@@ -315,7 +316,14 @@ class CudaBackend : public Backend {
   int attnCluster_ = 0;
   // Decode kernels left out for a timing diagnostic (DecodeAblation.h; LLMC_CUDA_ABLATE): 0 = none.
   unsigned ablate_ = 0;
-  bool ablated(const Prepared& p) const;
+  // The decode kernel kind of a step (an AblateKind bit; 0 for the other steps).
+  unsigned decodeKindOf(const Prepared& p) const;
+  bool ablated(const Prepared& p) const { return (ablate_ & decodeKindOf(p)) != 0; }
+  // Kinds (AblateKind bits) whose dependents launch only as their blocks exit, not once all of
+  // their blocks have waited (LLMC_CUDA_TRIGGER_AT_EXIT=down,...; an A/B knob, docs/perf.md).
+  unsigned triggerAtExit_ = 0;
+  // The GEMV / decode attention `earlyTrigger` argument for a step: 2 (at exit), or earlyTrigger_.
+  int triggerMode(const Prepared& p) const { return (triggerAtExit_ & decodeKindOf(p)) != 0 ? 2 : earlyTrigger_; }
   std::vector<engine::DType> handoff_;  // per value: its 16-bit prefill type, or f32 (never narrowed)
   std::unique_ptr<Backend> graph_;  // set when the engine holds a graph program; it does the work
   bool pdl_ = false;  // programmatic dependent launch (sm_90+; LLMC_CUDA_PDL=0 disables)

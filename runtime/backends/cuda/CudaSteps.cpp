@@ -148,7 +148,7 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
                                 attnCounters_.as<unsigned>(), fusedOut, nh * hd,
                                 ropeInKernel ? static_cast<const float*>(k) : nullptr, kStride,
                                 ropeInKernel ? static_cast<const float*>(v) : nullptr, vStride, meta + offPositions_,
-                                meta + offSlots_, rot, p.invFreq, static_cast<int>(a.interleaved), earlyTrigger_,
+                                meta + offSlots_, rot, p.invFreq, static_cast<int>(a.interleaved), triggerMode(p),
                                 static_cast<const char*>(p.prefetchW), prefetchBytes, clusterX > 0 ? 1 : 0));
     if (fusedAttn_) return Status::Ok();
     return launch(p.kernel, dim3(nh, shape.nseq), dim3(128), 0, "attn_combine", static_cast<const float*>(partM),
@@ -169,16 +169,15 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
                 o, nh * hd, oType);
 }
 
-bool CudaBackend::ablated(const Prepared& p) const {
+unsigned CudaBackend::decodeKindOf(const Prepared& p) const {
   const OpKind op = p.step->op;
-  unsigned kind = 0;
-  if (op == OpKind::kAttention || op == OpKind::kQkvAttention) kind = kAblateAttention;
-  else if (op != OpKind::kLinear) return false;
-  else if (p.afterAttention) kind = kAblateOProj;
-  else if (p.gluOut >= 0) kind = kAblateGateUp;
-  else if (p.normOutSite >= 0) kind = kAblateDown;
-  else if (p.normInSite >= 0) kind = kAblateQkv;
-  return (ablate_ & kind) != 0;
+  if (op == OpKind::kAttention || op == OpKind::kQkvAttention) return kAblateAttention;
+  if (op != OpKind::kLinear) return 0;
+  if (p.afterAttention) return kAblateOProj;
+  if (p.gluOut >= 0) return kAblateGateUp;
+  if (p.normOutSite >= 0) return kAblateDown;
+  if (p.normInSite >= 0) return kAblateQkv;
+  return 0;
 }
 
 Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {

@@ -1,11 +1,11 @@
-// DecodeAblation.cpp - LLMC_CUDA_ABLATE's names (DecodeAblation.h).
+// DecodeAblation.cpp - the decode kernel kinds' names (LLMC_CUDA_ABLATE, LLMC_CUDA_TRIGGER_AT_EXIT).
 #include "DecodeAblation.h"
 
 #include <sstream>
 
 namespace llmc::cuda {
 
-Status parseAblation(const std::string& list, unsigned* mask) {
+Status parseAblation(const std::string& list, unsigned* mask, const std::string& variable) {
   *mask = 0;
   std::stringstream in(list);
   std::string name;
@@ -17,7 +17,7 @@ Status parseAblation(const std::string& list, unsigned* mask) {
     else if (name == "gate_up") *mask |= kAblateGateUp;
     else if (name == "down") *mask |= kAblateDown;
     else
-      return InvalidArgument("LLMC_CUDA_ABLATE=" + list + ": unknown kernel kind '" + name +
+      return InvalidArgument(variable + "=" + list + ": unknown kernel kind '" + name +
                              "' (expected a comma-separated list of attention, qkv, o_proj, gate_up, down)");
   }
   return Status::Ok();

@@ -21,7 +21,8 @@ enum AblateKind : unsigned {
   kAblateDown = 1u << 4,    // a linear that produces a folded norm's statistics, not o_proj
 };
 
-// Parses a comma-separated list of the names above ("" or unset: none) into *mask.
-Status parseAblation(const std::string& list, unsigned* mask);
+// Parses a comma-separated list of the names above ("" or unset: none) into *mask; `variable`
+// names the setting in the error (LLMC_CUDA_ABLATE, LLMC_CUDA_TRIGGER_AT_EXIT).
+Status parseAblation(const std::string& list, unsigned* mask, const std::string& variable = "LLMC_CUDA_ABLATE");
 
 }  // namespace llmc::cuda

@@ -12,8 +12,10 @@ namespace llmc::cuda {
 namespace {
 
 // The device-side layouts (kernels/trace.cuh), byte for byte.
+constexpr int kMarks = 3;
 struct TraceEvent {
   uint64_t key, start, waited, end;
+  uint64_t mark[kMarks];
   uint32_t kind, info, sm, blocks;
 };
 struct TraceState {
@@ -21,14 +23,37 @@ struct TraceState {
   uint32_t capacity;
   uint32_t count;
 };
-static_assert(sizeof(TraceEvent) == 48 && sizeof(TraceState) == 16, "must match kernels/trace.cuh");
+static_assert(sizeof(TraceEvent) == 72 && sizeof(TraceState) == 16, "must match kernels/trace.cuh");
 
 constexpr unsigned kCapacity = 1u << 20;  // events (blocks) per step: 7B decode has ~250k
 
+// A block's time from its wait to each phase end and to its exit, as phases: waited -> mark 0,
+// mark 0 -> 1, 1 -> 2, last mark reached -> end (us; a phase the block did not reach is 0).
+struct Phases {
+  double p[kMarks + 1] = {};
+  void add(const Phases& o) {
+    for (int i = 0; i <= kMarks; ++i) p[i] += o.p[i];
+  }
+};
+Phases phasesOf(const TraceEvent& e) {
+  Phases ph;
+  if (e.waited == 0) return ph;
+  uint64_t t = e.waited;
+  for (int i = 0; i < kMarks; ++i) {
+    if (e.mark[i] == 0) continue;
+    ph.p[i] = (e.mark[i] - t) / 1000.0;
+    t = e.mark[i];
+  }
+  ph.p[kMarks] = (e.end - t) / 1000.0;
+  return ph;
+}
+
 // One launch: its blocks' events folded.
 struct Launch {
-  uint32_t kind = 0, info = 0, blocks = 0, events = 0;
+  uint32_t kind = 0, info = 0, blocks = 0, events = 0, waitedEvents = 0;
   uint64_t firstStart = UINT64_MAX, firstWait = UINT64_MAX, lastWait = 0, lastEnd = 0;
+  Phases meanPhases;  // summed over the blocks that waited, then divided
+  Phases lastPhases;  // of the block that left last: the launch's critical path
 };
 
 const char* kindName(uint32_t kind) { return kind == 1 ? "gemv" : kind == 2 ? "gemv_glu" : kind == 3 ? "attention" : "?"; }
@@ -86,9 +111,16 @@ Status DecodeTrace::finish(bool decode) {
       l.firstWait = std::min(l.firstWait, x.waited);
       l.lastWait = std::max(l.lastWait, x.waited);
     }
+    if (x.end >= l.lastEnd) l.lastPhases = phasesOf(x);
     l.lastEnd = std::max(l.lastEnd, x.end);
+    if (x.waited != 0) {
+      l.meanPhases.add(phasesOf(x));
+      ++l.waitedEvents;
+    }
     t0 = std::min(t0, x.start);
   }
+  for (auto& [key, l] : byKey)
+    for (double& v : l.meanPhases.p) v /= std::max(1u, l.waitedEvents);
   std::vector<Launch> launches;
   for (auto& [key, l] : byKey) launches.push_back(l);
   std::sort(launches.begin(), launches.end(), [](const Launch& a, const Launch& b) { return a.firstStart < b.firstStart; });
@@ -100,7 +132,7 @@ Status DecodeTrace::finish(bool decode) {
   std::fprintf(stderr, "  launch kind       K/hd  blocks  start    wait0    waitN    end      span past predecessor's end (us)\n");
   // Per kind (and K, which tells o_proj from down): sums of span, wait release after the
   // predecessor's end, and how long before that end the first block was resident.
-  struct Sum { int n = 0; double span = 0, release = 0, lead = 0; };
+  struct Sum { int n = 0; double span = 0, release = 0, lead = 0; Phases mean, last; };
   std::map<std::pair<uint32_t, uint32_t>, Sum> sums;
   for (size_t i = 0; i < launches.size(); ++i) {
     const Launch& l = launches[i];
@@ -114,11 +146,21 @@ Status DecodeTrace::finish(bool decode) {
     s.span += span;
     s.release += l.firstWait == UINT64_MAX ? 0.0 : us(l.firstWait) - prevEnd;
     s.lead += prevEnd - us(l.firstStart);
+    s.mean.add(l.meanPhases);
+    s.last.add(l.lastPhases);
   }
   std::fprintf(stderr, "  per kind (mean over launches): kind K/hd launches span release-after-prev-end resident-before-prev-end (us)\n");
   for (const auto& [k, s] : sums)
     std::fprintf(stderr, "  %-10s %5u %4d %8.2f %8.2f %8.2f\n", kindName(k.first), k.second, s.n, s.span / s.n,
                  s.release / s.n, s.lead / s.n);
+  // Phases (kernels/trace.cuh): GEMV: weight stream, norm scales, -, epilogue; attention: q stage,
+  // key loop, merge + partials + ticket, combine (last block of a head group) or exit.
+  std::fprintf(stderr, "  phases after the wait (us; GEMV: stream, norm scales, -, epilogue; attention: q, keys, "
+                       "partials+ticket, combine/exit): mean block | last block to leave\n");
+  for (const auto& [k, s] : sums)
+    std::fprintf(stderr, "  %-10s %5u  %6.2f %6.2f %6.2f %6.2f | %6.2f %6.2f %6.2f %6.2f\n", kindName(k.first), k.second,
+                 s.mean.p[0] / s.n, s.mean.p[1] / s.n, s.mean.p[2] / s.n, s.mean.p[3] / s.n, s.last.p[0] / s.n,
+                 s.last.p[1] / s.n, s.last.p[2] / s.n, s.last.p[3] / s.n);
   if (!launches.empty())
     std::fprintf(stderr, "  step: %.2f us from the first block's start to the last block's end\n", us(launches.back().lastEnd));
   return Status::Ok();

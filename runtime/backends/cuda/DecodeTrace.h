@@ -7,7 +7,10 @@
 // block to a buffer this class arms for that step. After the step it prints, per launch in start
 // order: blocks, when the first block started, when the wait for the predecessor released, when
 // the last block left (us from the step's first block), and the launch's span past its
-// predecessor's end; then the same per kind of launch, averaged over the layers. The gaps show
+// predecessor's end; then the same per kind of launch, averaged over the layers, and each kind's
+// phases after the wait (trace.cuh's marks: for GEMV the weight stream, the norm scales and the
+// epilogue; for attention the q stage, the key loop, the partials and ticket, and the combine),
+// for the mean block and for the block that left last. The gaps show
 // where the memory bus has nothing to do in a real decode graph, programmatic launches included.
 #pragma once
 

@@ -13,7 +13,7 @@ namespace llmc::cuda {
 struct GemvInArgs {
   const float* ssParts = nullptr;
   float eps = 0.f;
-  int earlyTrigger = 0;  // != 0: release the dependent launch before waiting for the predecessor
+  int earlyTrigger = 0;  // 1: release the dependent launch before waiting for the predecessor; 2: at block exit
   int nParts = 0;
 };
 

@@ -107,7 +107,7 @@ Status CudaBackend::planNormFusion() {
 
 GemvInArgs CudaBackend::gemvInArgs(const Prepared& p, int rows) const {
   GemvInArgs a;
-  a.earlyTrigger = earlyTrigger_;
+  a.earlyTrigger = triggerMode(p);
   if (p.normInSite < 0 || rows > kMaxGemvRows) return a;
   const NormSite& site = normSites_[p.normInSite];
   a.ssParts = normStats_.as<float>() + site.statsOffset;
