@@ -24,7 +24,7 @@ OLD=$G/old/llmc
 for x in "$G"/extra/*/llmc; do
   [[ -x $x ]] && "$x" build /tmp/ck -o "/tmp/extra-$(basename "$(dirname "$x")").engine" --gpu-arch sm_90 2>&1 | tail -1 >> "$R"
 done
-# TRACE_STEP=N: also a trace engine (kernels/trace.cuh) and the block timeline of its step N
+# TRACE_STEP=N [TRACE_VARIANTS="..."]: also a trace engine (kernels/trace.cuh) and the block timeline of its step N
 # (DecodeTrace.h) in $OUT/trace.txt.
 [[ -n ${TRACE_STEP:-} ]] && LLMC_KERNEL_TRACE=1 "$G/bin/llmc" build /tmp/ck -o /tmp/trace.engine --gpu-arch sm_90 2>&1 | tail -1 >> "$R"
 rm -rf /tmp/ck
@@ -42,11 +42,17 @@ for x in "$G"/extra/*/llmc; do
   echo "-- build $name" >> "$R"; bench "$x" "/tmp/extra-$name.engine" >> "$R"
 done
 [[ -x $OLD ]] && { echo "-- old build again" >> "$R"; bench "$OLD" /tmp/old.engine >> "$R"; }
+# The timeline with the defaults (trace.txt), then under each of TRACE_VARIANTS (trace-1.txt, ...;
+# the same VAR=VALUE,VAR=VALUE syntax as VARIANTS).
 if [[ -n ${TRACE_STEP:-} ]]; then
-  echo "-- trace engine, LLMC_CUDA_TRACE=$TRACE_STEP (timeline in trace.txt)" >> "$R"
-  LLMC_CUDA_TRACE=$TRACE_STEP "$G/bin/llmc" bench /tmp/trace.engine --device cuda --no-verify --prompt-len 128 --gen 256 \
-    > "$OUT/trace.txt" 2>&1
-  grep -E "^decode|per kind|phases|^  (gemv|attention)|step:" "$OUT/trace.txt" >> "$R"
+  n=0
+  for v in "" ${TRACE_VARIANTS:-}; do
+    f=$OUT/trace${v:+-$((++n))}.txt
+    echo "-- trace engine, LLMC_CUDA_TRACE=$TRACE_STEP ${v:-(defaults)} (timeline in $(basename "$f"))" >> "$R"
+    env LLMC_CUDA_TRACE="$TRACE_STEP" ${v//,/ } "$G/bin/llmc" bench /tmp/trace.engine --device cuda --no-verify \
+      --prompt-len 128 --gen 256 > "$f" 2>&1
+    grep -E "^decode|per kind|phases|^  (gemv|attention)|step:" "$f" >> "$R"
+  done
 fi
 "$G/bin/llmc_gpu_backend_tests" --gtest_filter='*Pdl*' 2>&1 | grep -E "FAILED|PASSED|Failure|tests ran" >> "$R"
 "$G/bin/llmc_gpu_kernel_tests" --gtest_filter='Shapes/Gemv*' 2>&1 | grep -E "FAILED|PASSED|tests ran" >> "$R"
