@@ -226,6 +226,7 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
   Loaded overlap = load(path, smallOptions(), true, true, [](cuda::CudaBackend& b) {
     b.setEarlyTriggerEnabled(true);
     b.setL2PrefetchMb(1024);  // all of each o_proj weight
+    b.setEarlyNormParts(true);
   });
   // Decode attention merging its splits inside thread-block clusters (LLMC_CUDA_ATTN_CLUSTER=1;
   // sm_90). It cuts the split count to the cluster size, so the softmax merges in another grouping:

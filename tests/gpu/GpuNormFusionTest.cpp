@@ -107,6 +107,19 @@ TEST_P(NormFoldTest, MatchesFloat64) {
                          c.n, ni, cuda::GemvNormOutArgs{}));
     const std::vector<float> gotOut = download<float>(out, outRef.size());
     EXPECT_LT(relError(gotOut, outRef), kF32Tol) << "run " << run;
+    // The partials copied into shared memory right after the wait (GemvInArgs::earlyParts): the
+    // same additions in the same order, so the same bits.
+    // (Batch 1-2 only: kGemvEarlyPartsMaxRows.)
+    const bool earlyRows = c.m <= cuda::kGemvEarlyPartsMaxRows;
+    cuda::GemvInArgs early = ni;
+    early.earlyParts = 1;
+    if (earlyRows) {
+      auto outEarly = poisoned(static_cast<size_t>(c.m) * c.n);
+      ASSERT_OK(launchSync(ks.get({KernelKind::kGemv, c.dt, c.h, c.m}), dim3((c.n + 3) / 4), dim3(128),
+                           cuda::gemvSmemBytes(early, c.m), xw.as<const float>(), static_cast<const void*>(dwc.get()),
+                           dbc.as<const float>(), outEarly.as<float>(), c.n, early, cuda::GemvNormOutArgs{}));
+      EXPECT_EQ(download<float>(outEarly, outRef.size()), gotOut) << "run " << run << ", partials copied early";
+    }
 
     // The GLU consumer: act(gate) * up over the same normalised rows.
     const int inner = c.n / 2;
@@ -120,7 +133,15 @@ TEST_P(NormFoldTest, MatchesFloat64) {
         const double g = outRef[static_cast<size_t>(m) * c.n + j], u = outRef[static_cast<size_t>(m) * c.n + inner + j];
         gluRef[static_cast<size_t>(m) * inner + j] = g / (1 + std::exp(-g)) * u;
       }
-    EXPECT_LT(relError(download<float>(glu, gluRef.size()), gluRef), kF32Tol) << "run " << run;
+    const std::vector<float> gotGlu = download<float>(glu, gluRef.size());
+    EXPECT_LT(relError(gotGlu, gluRef), kF32Tol) << "run " << run;
+    if (earlyRows) {
+      auto gluEarly = poisoned(static_cast<size_t>(c.m) * inner);
+      ASSERT_OK(launchSync(ks.get({KernelKind::kGemvGlu, c.dt, c.h, c.m, cuda::kGluSilu}), dim3((inner + 3) / 4),
+                           dim3(128), cuda::gemvSmemBytes(early, c.m), xw.as<const float>(),
+                           static_cast<const void*>(dwc.get()), dbc.as<const float>(), gluEarly.as<float>(), inner, early));
+      EXPECT_EQ(download<float>(gluEarly, gluRef.size()), gotGlu) << "run " << run << ", GLU, partials copied early";
+    }
 
     if (run == 0) {
       firstS = gotS;

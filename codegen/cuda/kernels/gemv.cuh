@@ -53,12 +53,25 @@ constexpr int kGemvPipelineParts = 8;
 //   * earlyTrigger: when the next kernel may launch (pdlEnter): 0 once every block of this one has
 //     waited for its predecessor; 1 as soon as every block has started, so its own weight prefetch
 //     starts sooner; 2 as this one's blocks exit.
+//   * earlyParts != 0 (with ssParts; the launch then gives nParts * M floats of dynamic shared
+//     memory): right after the wait the block copies the partials into shared memory (cp.async),
+//     so their sum at the end of the block (normScales) needs no global round trip. In a multi-wave
+//     GEMV (QKV, gate/up) that round trip sits at the end of every block, with nothing of the
+//     block's weight stream in flight. Same additions in the same order: the same bits.
 struct GemvIn {
   const float* ssParts;
   float eps;
   int earlyTrigger;
   int nParts;
+  int earlyParts;
 };
+
+// The dynamic shared memory of a GEMV launch: the early copy of a folded norm's partials. Only
+// for M <= kGemvEarlyPartsMaxRows (decode at batch 1-2, where the block tail matters most): for
+// larger M the copy loop pushed ptxas into spilling (sm_80, K = 11008, M = 7); it is compiled out
+// there and the runtime does not ask for it (GemvArgs.h).
+extern __shared__ __align__(16) float gemvDynamicSmem[];
+constexpr int kGemvEarlyPartsMaxRows = 2;
 
 // The output side: y = residual + x·Wᵀ (+ bias) (y may be residual itself), xw = y ∘ (normW +
 // normOffset), partials[blockIdx.x * M + m] = sum of y[m]² over this block's rows (gridDim.x * M
@@ -85,10 +98,19 @@ __device__ __forceinline__ void normScales(const GemvIn& nin, float (&inv)[M]) {
   }
   __shared__ float warpSs[kGemvWarps][M];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  // The early copy (gemvCopyParts): each thread waits for its own copies, the barrier for the others'.
+  const bool early = M <= kGemvEarlyPartsMaxRows && nin.earlyParts != 0;
+  if (early) {
+    cpAsyncWait<0>();
+    __syncthreads();
+  }
 #pragma unroll
   for (int m = 0; m < M; ++m) {
     float t = 0.f;
-    for (int b = threadIdx.x; b < nin.nParts; b += kGemvWarps * 32) t += __ldg(nin.ssParts + (u64)b * M + m);
+    if (early)
+      for (int b = threadIdx.x; b < nin.nParts; b += kGemvWarps * 32) t += gemvDynamicSmem[b * M + m];
+    else
+      for (int b = threadIdx.x; b < nin.nParts; b += kGemvWarps * 32) t += __ldg(nin.ssParts + (u64)b * M + m);
     t = warpSum(t);
     if (lane == 0) warpSs[warp][m] = t;
   }
@@ -100,6 +122,18 @@ __device__ __forceinline__ void normScales(const GemvIn& nin, float (&inv)[M]) {
     for (int w = 0; w < kGemvWarps; ++w) ss += warpSs[w][m];
     inv[m] = rsqrtf(ss * (1.f / (float)K) + nin.eps);
   }
+}
+
+// GemvIn.earlyParts: every thread of the block copies its share of the nParts * M partials into
+// the dynamic shared memory (4-byte cp.async: the partials need not be 16-byte aligned), right
+// after the wait; normScales waits for them. Called by every thread, active rows or not.
+template <int M>
+__device__ __forceinline__ void gemvCopyParts(const GemvIn& in) {
+  if (M > kGemvEarlyPartsMaxRows || in.ssParts == nullptr || in.earlyParts == 0) return;
+#pragma unroll 1
+  for (int i = threadIdx.x; i < in.nParts * M; i += kGemvWarps * 32)
+    cpAsync4(sharedAddress(gemvDynamicSmem + i), in.ssParts + i);
+  cpAsyncCommit();
 }
 
 // Accumulates acc[m] += x[m, k0 .. k0+E) · wf[0 .. E) (x rows 16-byte aligned: E/4 vector loads
@@ -162,6 +196,7 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
         if (u < kFull) wv[r][u] = loadStream16(wr[r] + (u * 32 + lane) * E);
   }
   pdlEnter(in.earlyTrigger);
+  gemvCopyParts<M>(in);
   if (!active) return false;
   if (early != nullptr) {
 #pragma unroll
@@ -242,7 +277,7 @@ __device__ __forceinline__ void gemvNormEpilogue(const float (&out)[M], const fl
     float sq = 0.f;
     if (live) {
       const u64 i = (u64)m * n + row;
-      cpAsyncWait<0>();  // the early copy (the lane's only cp.async group)
+      cpAsyncWait<0>();  // the early copy (with the partials' copy, if any: both are needed)
       const float h = out[m] + residual[m];
       y[i] = h;
       no.xw[i] = h * (no.normW[row] + no.normOffset);

@@ -92,6 +92,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_SMEM_CARVEOUT", 0, 100, &smemCarveout_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_L2_PREFETCH_MB", 0, 1024, &l2PrefetchMb_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_ATTN_CLUSTER", 0, 1, &attnCluster_));
+  LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_EARLY_NORM_PARTS", 0, 1, &earlyNormParts_));
   if (const char* f = std::getenv("LLMC_CUDA_TRIGGER_AT_EXIT"); f && *f)
     LLMC_RETURN_IF_ERROR(parseAblation(f, &triggerAtExit_, "LLMC_CUDA_TRIGGER_AT_EXIT"));
   if (const char* f = std::getenv("LLMC_CUDA_ABLATE"); f && *f) {

@@ -85,6 +85,7 @@ class CudaBackend : public Backend {
   // Decode leaves out these kernel kinds (DecodeAblation.h: a timing diagnostic; wrong outputs).
   void setAblation(unsigned mask) { ablate_ = mask; }
   void setTriggerAtExit(unsigned mask) { triggerAtExit_ = mask; }
+  void setEarlyNormParts(bool on) { earlyNormParts_ = on ? 1 : 0; }
   // The tensor-core prefill attention (before prepare(); LLMC_CUDA_PREFILL_TC=0 disables it).
   void setPrefillTcEnabled(bool on) { prefillTc_ = on; }
   // Whether prepare() found the tensor-core prefill for every attention step.
@@ -322,6 +323,9 @@ class CudaBackend : public Backend {
   // Kinds (AblateKind bits) whose dependents launch only as their blocks exit, not once all of
   // their blocks have waited (LLMC_CUDA_TRIGGER_AT_EXIT=down,...; an A/B knob, docs/perf.md).
   unsigned triggerAtExit_ = 0;
+  // 1: GEMVs after a folded norm copy its partials into shared memory right after their wait
+  // (GemvInArgs::earlyParts; LLMC_CUDA_EARLY_NORM_PARTS=0|1, an A/B knob, docs/perf.md).
+  int earlyNormParts_ = 0;
   // The GEMV / decode attention `earlyTrigger` argument for a step: 2 (at exit), or earlyTrigger_.
   int triggerMode(const Prepared& p) const { return (triggerAtExit_ & decodeKindOf(p)) != 0 ? 2 : earlyTrigger_; }
   std::vector<engine::DType> handoff_;  // per value: its 16-bit prefill type, or f32 (never narrowed)

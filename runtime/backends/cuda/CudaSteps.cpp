@@ -79,8 +79,8 @@ Status CudaBackend::enqueueLinear(const Prepared& p, const void* x, engine::DTyp
                                   int rows, const GemvInArgs& nin) {
   if (rows <= kMaxGemvRows) {  // handoffType() keeps both f32 here
     const dim3 grid(static_cast<unsigned>((p.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
-    return launch(p.gemv[rows], grid, dim3(kGemvThreads), 0, "gemv", static_cast<const float*>(x), p.w, p.biasF32,
-                  static_cast<float*>(y), p.n, nin, GemvNormOutArgs{});
+    return launch(p.gemv[rows], grid, dim3(kGemvThreads), gemvSmemBytes(nin, rows), "gemv", static_cast<const float*>(x),
+                  p.w, p.biasF32, static_cast<float*>(y), p.n, nin, GemvNormOutArgs{});
   }
   const void* operand = x;
   if (p.wdtype != engine::DType::kF32 && xType == engine::DType::kF32) {
@@ -195,8 +195,10 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
     const int R = rowsOf(step.in[0]);
     const NormSite& site = normSites_[p.normOutSite];
     const dim3 grid(static_cast<unsigned>((p.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
-    return launch(p.gemv[R], grid, dim3(kGemvThreads), 0, "gemv_add_norm", static_cast<const float*>(ptr(step.in[0])),
-                  p.w, p.biasF32, ptr(site.sum), p.n, gemvInArgs(p, R), normOutArgs(p, shape));
+    const GemvInArgs nin = gemvInArgs(p, R);
+    return launch(p.gemv[R], grid, dim3(kGemvThreads), gemvSmemBytes(nin, R), "gemv_add_norm",
+                  static_cast<const float*>(ptr(step.in[0])), p.w, p.biasF32, ptr(site.sum), p.n, nin,
+                  normOutArgs(p, shape));
   }
 
   std::vector<float*> in;
@@ -270,8 +272,9 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
         // gate/up value itself is not produced, so nothing is copied back either.
         const int inner = p.n / 2;
         const dim3 grid(static_cast<unsigned>((inner + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
-        return launch(p.gemvGlu[R], grid, dim3(kGemvThreads), 0, "gemv_glu", static_cast<const float*>(in[0]), p.w,
-                      p.biasF32, ptr(p.gluOut), inner, gemvInArgs(p, R));
+        const GemvInArgs nin = gemvInArgs(p, R);
+        return launch(p.gemvGlu[R], grid, dim3(kGemvThreads), gemvSmemBytes(nin, R), "gemv_glu",
+                      static_cast<const float*>(in[0]), p.w, p.biasF32, ptr(p.gluOut), inner, nin);
       }
       LLMC_RETURN_IF_ERROR(enqueueLinear(p, in[0], inT[0], out[0], outT[0], R, gemvInArgs(p, R)));
       break;

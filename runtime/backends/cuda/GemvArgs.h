@@ -5,6 +5,8 @@
 // the bytes); the sizes are checked below. Default-constructed = no folded norm.
 #pragma once
 
+#include <cstddef>
+
 namespace llmc::cuda {
 
 // x holds h ∘ w; sum(h[m]²) is the sum of ssParts[b * M + m] over b < nParts (the producer
@@ -15,7 +17,19 @@ struct GemvInArgs {
   float eps = 0.f;
   int earlyTrigger = 0;  // 1: release the dependent launch before waiting for the predecessor; 2: at block exit
   int nParts = 0;
+  // != 0: the block copies the partials into its dynamic shared memory right after its wait (the
+  // launch gives nParts * M floats: gemvSmemBytes), so summing them at its end needs no global
+  // round trip (LLMC_CUDA_EARLY_NORM_PARTS).
+  int earlyParts = 0;
 };
+
+// The most rows (M) whose GEMVs have the early copy (gemv.cuh kGemvEarlyPartsMaxRows).
+constexpr int kGemvEarlyPartsMaxRows = 2;
+
+// The dynamic shared memory a GEMV launch with these options needs (rows = M).
+inline size_t gemvSmemBytes(const GemvInArgs& a, int rows) {
+  return a.ssParts != nullptr && a.earlyParts != 0 ? static_cast<size_t>(a.nParts) * rows * sizeof(float) : 0;
+}
 
 // The GEMV adds `residual` to its output, stores it, stores it ∘ (normW + normOffset) into xw and
 // one partial sum of out² per block and row into partials (grid * M floats). residual == nullptr:

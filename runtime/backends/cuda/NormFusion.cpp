@@ -113,6 +113,11 @@ GemvInArgs CudaBackend::gemvInArgs(const Prepared& p, int rows) const {
   a.ssParts = normStats_.as<float>() + site.statsOffset;
   a.nParts = site.blocks;
   a.eps = site.eps;
+  // Within the 48 KB a launch may have without raising the kernel's limit (4 KB at 7B, M = 1).
+  a.earlyParts = earlyNormParts_ && rows <= kGemvEarlyPartsMaxRows &&
+                         static_cast<size_t>(a.nParts) * rows * sizeof(float) <= 48 * 1024
+                     ? 1
+                     : 0;
   return a;
 }
 
