@@ -50,7 +50,9 @@ Phases phasesOf(const TraceEvent& e) {
 
 // One launch: its blocks' events folded.
 struct Launch {
+  uint64_t key = 0;
   uint32_t kind = 0, info = 0, blocks = 0, events = 0, waitedEvents = 0;
+  uint32_t startedEarly = 0;  // blocks that started before the predecessor's last block left
   uint64_t firstStart = UINT64_MAX, firstWait = UINT64_MAX, lastWait = 0, lastEnd = 0;
   Phases meanPhases;  // summed over the blocks that waited, then divided
   Phases lastPhases;  // of the block that left last: the launch's critical path
@@ -102,6 +104,7 @@ Status DecodeTrace::finish(bool decode) {
   uint64_t t0 = UINT64_MAX;
   for (const TraceEvent& x : ev) {
     Launch& l = byKey[x.key];
+    l.key = x.key;
     l.kind = x.kind;
     l.info = x.info;
     l.blocks = x.blocks;
@@ -124,35 +127,47 @@ Status DecodeTrace::finish(bool decode) {
   std::vector<Launch> launches;
   for (auto& [key, l] : byKey) launches.push_back(l);
   std::sort(launches.begin(), launches.end(), [](const Launch& a, const Launch& b) { return a.firstStart < b.firstStart; });
+  // How many of each launch's blocks were resident (their first loads issued) before its
+  // predecessor's last block left: the overlap programmatic launches actually got.
+  std::map<uint64_t, size_t> order;
+  for (size_t i = 0; i < launches.size(); ++i) order[launches[i].key] = i;
+  for (const TraceEvent& x : ev) {
+    const size_t i = order[x.key];
+    if (i > 0 && x.start < launches[i - 1].lastEnd) ++launches[i].startedEarly;
+  }
 
   auto us = [&](uint64_t t) { return t == UINT64_MAX ? -1.0 : (t - t0) / 1000.0; };
   std::fprintf(stderr, "llmc cuda trace: step %d (%s), %u block events%s, %zu launches\n", target_,
                decode ? "decode" : "not a decode step", n, st.count > capacity_ ? " (buffer full: some lost)" : "",
                launches.size());
-  std::fprintf(stderr, "  launch kind       K/hd  blocks  start    wait0    waitN    end      span past predecessor's end (us)\n");
+  std::fprintf(stderr, "  launch kind       K/hd  blocks  start    wait0    waitN    end      span past predecessor's end (us), "
+                       "%% of blocks resident before it\n");
   // Per kind (and K, which tells o_proj from down): sums of span, wait release after the
   // predecessor's end, and how long before that end the first block was resident.
-  struct Sum { int n = 0; double span = 0, release = 0, lead = 0; Phases mean, last; };
+  struct Sum { int n = 0; double span = 0, release = 0, lead = 0, early = 0; Phases mean, last; };
   std::map<std::pair<uint32_t, uint32_t>, Sum> sums;
   for (size_t i = 0; i < launches.size(); ++i) {
     const Launch& l = launches[i];
     const double prevEnd = i > 0 ? us(launches[i - 1].lastEnd) : us(l.firstStart);
     const double span = us(l.lastEnd) - prevEnd;
-    std::fprintf(stderr, "  %6zu %-10s %5u %7u %8.2f %8.2f %8.2f %8.2f %8.2f\n", i, kindName(l.kind), l.info, l.blocks,
-                 us(l.firstStart), us(l.firstWait), us(l.lastWait), us(l.lastEnd), span);
+    const double earlyPct = 100.0 * l.startedEarly / std::max(1u, l.events);
+    std::fprintf(stderr, "  %6zu %-10s %5u %7u %8.2f %8.2f %8.2f %8.2f %8.2f %5.1f\n", i, kindName(l.kind), l.info, l.blocks,
+                 us(l.firstStart), us(l.firstWait), us(l.lastWait), us(l.lastEnd), span, earlyPct);
     if (i == 0) continue;
     Sum& s = sums[{l.kind, l.info}];
     ++s.n;
     s.span += span;
     s.release += l.firstWait == UINT64_MAX ? 0.0 : us(l.firstWait) - prevEnd;
     s.lead += prevEnd - us(l.firstStart);
+    s.early += earlyPct;
     s.mean.add(l.meanPhases);
     s.last.add(l.lastPhases);
   }
-  std::fprintf(stderr, "  per kind (mean over launches): kind K/hd launches span release-after-prev-end resident-before-prev-end (us)\n");
+  std::fprintf(stderr, "  per kind (mean over launches): kind K/hd launches span release-after-prev-end "
+                       "first-block-resident-before-prev-end (us), %% of blocks resident before it\n");
   for (const auto& [k, s] : sums)
-    std::fprintf(stderr, "  %-10s %5u %4d %8.2f %8.2f %8.2f\n", kindName(k.first), k.second, s.n, s.span / s.n,
-                 s.release / s.n, s.lead / s.n);
+    std::fprintf(stderr, "  %-10s %5u %4d %8.2f %8.2f %8.2f %5.1f\n", kindName(k.first), k.second, s.n, s.span / s.n,
+                 s.release / s.n, s.lead / s.n, s.early / s.n);
   // Phases (kernels/trace.cuh): GEMV: weight stream, norm scales, -, epilogue; attention: q stage,
   // key loop, merge + partials + ticket, combine (last block of a head group) or exit.
   std::fprintf(stderr, "  phases after the wait (us; GEMV: stream, norm scales, -, epilogue; attention: q, keys, "
