@@ -13,8 +13,6 @@
 
 #include <nvrtc.h>
 
-#include <cstdlib>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>

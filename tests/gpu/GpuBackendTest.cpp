@@ -744,17 +744,17 @@ TEST(GluFusionPlan, VariantsCoverRelocation) {
 
 TEST(DecodeAblation, ParsesKernelKindsAndNamesAnUnknownOne) {
   unsigned mask = 0;
-  ASSERT_OK(cuda::parseAblation("attention,o_proj", &mask));
+  ASSERT_OK(cuda::parseDecodeKinds("attention,o_proj", &mask, "LLMC_CUDA_ABLATE"));
   EXPECT_EQ(mask, cuda::kAblateAttention | cuda::kAblateOProj);
-  ASSERT_OK(cuda::parseAblation("qkv,gate_up,down,", &mask));
+  ASSERT_OK(cuda::parseDecodeKinds("qkv,gate_up,down,", &mask, "LLMC_CUDA_ABLATE"));
   EXPECT_EQ(mask, cuda::kAblateQkv | cuda::kAblateGateUp | cuda::kAblateDown);
-  ASSERT_OK(cuda::parseAblation("", &mask));
+  ASSERT_OK(cuda::parseDecodeKinds("", &mask, "LLMC_CUDA_ABLATE"));
   EXPECT_EQ(mask, 0u);
-  const Status bad = cuda::parseAblation("attention,mlp", &mask);
+  const Status bad = cuda::parseDecodeKinds("attention,mlp", &mask, "LLMC_CUDA_ABLATE");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("'mlp'"), std::string::npos) << bad.message();
   EXPECT_NE(bad.message().find("LLMC_CUDA_ABLATE=attention,mlp"), std::string::npos) << bad.message();
-  const Status badExit = cuda::parseAblation("down,up", &mask, "LLMC_CUDA_TRIGGER_AT_EXIT");
+  const Status badExit = cuda::parseDecodeKinds("down,up", &mask, "LLMC_CUDA_TRIGGER_AT_EXIT");
   ASSERT_FALSE(badExit.ok());
   EXPECT_NE(badExit.message().find("LLMC_CUDA_TRIGGER_AT_EXIT=down,up"), std::string::npos) << badExit.message();
 }

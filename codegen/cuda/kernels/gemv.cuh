@@ -7,9 +7,10 @@
 //   * kGemvUnroll chunks per row are in registers in kGemvPipelineParts parts, and a part is
 //     reloaded with the next round's chunks as soon as it has been used (a software pipeline): with
 //     one chunk per part (a rolling reload) each warp always has kGemvUnroll - 1 or kGemvUnroll
-//     chunks of 512 bytes in flight. Issuing a whole round, using it and only then issuing the next made a one-wave GEMV
-//     (o_proj, down: every warp starts at once) request in GPU-wide bursts with a memory latency
-//     of idle bus between rounds (docs/perf.md: +3.5-3.7% decode on the H100);
+//     chunks of 512 bytes in flight. Issuing a whole round, using it and only then issuing the
+//     next made a one-wave GEMV (o_proj, down: every warp starts at once) request in GPU-wide
+//     bursts with a memory latency of idle bus between rounds (docs/perf.md: +3.5-3.7% decode on
+//     the H100);
 //   * weights are loaded with L1::no_allocate (they are read exactly once) so the activation rows,
 //     which every warp of the SM reads again, stay in L1;
 //   * K is a compile-time constant: the trip count is known, the loop unrolls, no bounds checks in

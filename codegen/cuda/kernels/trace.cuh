@@ -5,8 +5,9 @@
 // every function here is empty and the kernels are the same as without this header.
 // The instrumented kernels (GEMVs, decode attention) open a TraceScope first thing: thread 0
 // notes the global timer (ns) at the block's start, in pdlEnter right after the wait for the
-// predecessor grid, and at a few phase ends (traceMark); when the block leaves, it appends one TraceEvent to llmcTrace.events, if the
-// runtime armed the buffer for this step (LLMC_CUDA_TRACE, DecodeTrace.cpp). The runtime groups
+// predecessor grid, and at a few phase ends (traceMark); when the block leaves, it appends one
+// TraceEvent to llmcTrace.events, if the runtime armed the buffer for this step (LLMC_CUDA_TRACE,
+// DecodeTrace.cpp). The runtime groups
 // the events by `key` (the launch's weight or KV-cache pointer: one per launch in a step) and
 // prints when each launch's first block started, when its wait released, and when its last block
 // left: the gaps between kernels and what each kernel takes past its predecessor.

@@ -94,9 +94,9 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_ATTN_CLUSTER", 0, 1, &attnCluster_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_EARLY_NORM_PARTS", 0, 1, &earlyNormParts_));
   if (const char* f = std::getenv("LLMC_CUDA_TRIGGER_AT_EXIT"); f && *f)
-    LLMC_RETURN_IF_ERROR(parseAblation(f, &triggerAtExit_, "LLMC_CUDA_TRIGGER_AT_EXIT"));
+    LLMC_RETURN_IF_ERROR(parseDecodeKinds(f, &triggerAtExit_, "LLMC_CUDA_TRIGGER_AT_EXIT"));
   if (const char* f = std::getenv("LLMC_CUDA_ABLATE"); f && *f) {
-    LLMC_RETURN_IF_ERROR(parseAblation(f, &ablate_));
+    LLMC_RETURN_IF_ERROR(parseDecodeKinds(f, &ablate_, "LLMC_CUDA_ABLATE"));
     std::fprintf(stderr, "llmc: LLMC_CUDA_ABLATE=%s: decode leaves those kernels out; its outputs are wrong "
                  "(a timing diagnostic, docs/perf.md)\n", f);
   }

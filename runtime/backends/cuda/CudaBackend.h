@@ -26,13 +26,13 @@
 #include <vector>
 
 #include "CudaHandles.h"
+#include "DecodeTrace.h"
 #include "DeviceWeights.h"
 #include "GemvArgs.h"
 #include "GpuSampler.h"
 #include "KernelLibrary.h"
 #include "KernelPlan.h"
 #include "LtGemm.h"
-#include "DecodeTrace.h"
 #include "StepTimer.h"
 #include "llmc/runtime/Backend.h"
 #include "llmc/runtime/Engine.h"

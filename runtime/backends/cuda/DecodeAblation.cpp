@@ -5,7 +5,7 @@
 
 namespace llmc::cuda {
 
-Status parseAblation(const std::string& list, unsigned* mask, const std::string& variable) {
+Status parseDecodeKinds(const std::string& list, unsigned* mask, const std::string& variable) {
   *mask = 0;
   std::stringstream in(list);
   std::string name;

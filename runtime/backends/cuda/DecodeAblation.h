@@ -23,6 +23,6 @@ enum AblateKind : unsigned {
 
 // Parses a comma-separated list of the names above ("" or unset: none) into *mask; `variable`
 // names the setting in the error (LLMC_CUDA_ABLATE, LLMC_CUDA_TRIGGER_AT_EXIT).
-Status parseAblation(const std::string& list, unsigned* mask, const std::string& variable = "LLMC_CUDA_ABLATE");
+Status parseDecodeKinds(const std::string& list, unsigned* mask, const std::string& variable);
 
 }  // namespace llmc::cuda

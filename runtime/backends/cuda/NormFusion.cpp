@@ -114,10 +114,8 @@ GemvInArgs CudaBackend::gemvInArgs(const Prepared& p, int rows) const {
   a.nParts = site.blocks;
   a.eps = site.eps;
   // Within the 48 KB a launch may have without raising the kernel's limit (4 KB at 7B, M = 1).
-  a.earlyParts = earlyNormParts_ && rows <= kGemvEarlyPartsMaxRows &&
-                         static_cast<size_t>(a.nParts) * rows * sizeof(float) <= 48 * 1024
-                     ? 1
-                     : 0;
+  a.earlyParts = earlyNormParts_ && rows <= kGemvEarlyPartsMaxRows ? 1 : 0;
+  if (gemvSmemBytes(a, rows) > 48 * 1024) a.earlyParts = 0;
   return a;
 }
 
