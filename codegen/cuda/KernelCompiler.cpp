@@ -220,8 +220,12 @@ StatusOr<KernelBundle> compileKernels(const KernelRequest &request) {
   // LLMC_KERNEL_TRACE=1: kernels that record a block-by-block timeline of a decode step
   // (kernels/trace.cuh, LLMC_CUDA_TRACE at run time). A diagnostic build: the define is part of
   // the source, so the cache key and the engine's recorded source say which kernels these are.
-  if (const char *t = std::getenv("LLMC_KERNEL_TRACE"); t != nullptr && std::string(t) == "1")
-    bundle.source = "#define LLMC_TRACE 1\n" + bundle.source;
+  if (const char *t = std::getenv("LLMC_KERNEL_TRACE"); t != nullptr && *t != '\0') {
+    const std::string v(t);
+    if (v != "0" && v != "1")
+      return InvalidArgument("LLMC_KERNEL_TRACE=" + v + ": expected 1 (kernels that record a decode timeline) or 0");
+    if (v == "1") bundle.source = "#define LLMC_TRACE 1\n" + bundle.source;
+  }
   std::vector<std::string> names;
   {
     llmc::cuda::KernelPlan plan;

@@ -275,6 +275,31 @@ TEST(KernelCodegen, DeterministicWithoutCache) {
   EXPECT_EQ(a->sections[0].bytes, b->sections[0].bytes);
 }
 
+// LLMC_KERNEL_TRACE=1 compiles the decode-timeline kernels (a different source, so a different
+// cache key); another value than 0 or 1 is an error that names it.
+TEST(KernelCodegen, TraceKernelsOnRequest) {
+  Weights w = llamaWeights(engine::DType::kF32, 64, 172, 8, 4, 512);
+  auto plan = planKernels(llamaProgram(64, 172, 8, 4, 512), w.lookup());
+  ASSERT_TRUE(plan.ok());
+  KernelRequest req;
+  req.kernels = plan->kernels;
+  req.archs = {"sm_90"};
+  req.cacheDir = "off";
+  setenv("LLMC_KERNEL_TRACE", "1", 1);
+  auto traced = compileKernels(req);
+  setenv("LLMC_KERNEL_TRACE", "yes", 1);
+  auto bad = compileKernels(req);
+  unsetenv("LLMC_KERNEL_TRACE");
+  auto plain = compileKernels(req);
+  ASSERT_TRUE(traced.ok()) << traced.status().message();
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_EQ(traced->source.rfind("#define LLMC_TRACE 1\n", 0), 0u);
+  EXPECT_EQ(plain->source.find("LLMC_TRACE"), std::string::npos);
+  EXPECT_NE(traced->sections[0].bytes, plain->sections[0].bytes);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("LLMC_KERNEL_TRACE=yes"), std::string::npos) << bad.status().message();
+}
+
 // The engine writer's entry point: program JSON + meta.weights index + --gpu-arch string.
 TEST(KernelCodegen, CompileForEngineFromWeightIndex) {
   json index = json::array();
