@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ab-quick.sh - the shortest useful device call: Llama-2-7B bf16 decode A/B of launch knobs, then the
 # GPU tests that check those knobs. For when device time is nearly spent; results stream to $OUT/ab.txt.
-#   VARIANTS="LLMC_CUDA_ATTN_CLUSTER=1,LLMC_CUDA_EARLY_TRIGGER=1 LLMC_CUDA_EARLY_TRIGGER=1" bash scripts/gpu/ab-quick.sh
+#   VARIANTS="LLMC_CUDA_ATTN_CLUSTER=1+LLMC_CUDA_EARLY_TRIGGER=1 LLMC_CUDA_EARLY_TRIGGER=1" bash scripts/gpu/ab-quick.sh
 # A/B of two builds: put the baseline's llmc at .gpu/old/llmc (kernels are compiled into the engine,
 # so each binary builds its own engine); it is benchmarked first and last, the new one in between.
 # Further builds to compare: .gpu/extra/NAME/llmc, each benchmarked once after the variants.
@@ -34,7 +34,7 @@ bench() {  # bench BINARY ENGINE [VAR=VALUE ...]
 }
 [[ -x $OLD ]] && { echo "-- old build" >> "$R"; bench "$OLD" /tmp/old.engine >> "$R"; }
 for v in "LLMC_CUDA_STEP_TIMING=1" ${VARIANTS:-} "LLMC_CUDA_STEP_TIMING=0"; do
-  echo "-- $v" >> "$R"; bench "$G/bin/llmc" /tmp/new.engine ${v//,/ } >> "$R"
+  echo "-- $v" >> "$R"; bench "$G/bin/llmc" /tmp/new.engine ${v//+/ } >> "$R"
 done
 for x in "$G"/extra/*/llmc; do
   [[ -x $x ]] || continue
@@ -43,13 +43,14 @@ for x in "$G"/extra/*/llmc; do
 done
 [[ -x $OLD ]] && { echo "-- old build again" >> "$R"; bench "$OLD" /tmp/old.engine >> "$R"; }
 # The timeline with the defaults (trace.txt), then under each of TRACE_VARIANTS (trace-1.txt, ...;
-# the same VAR=VALUE,VAR=VALUE syntax as VARIANTS).
+# the same VAR=VALUE+VAR=VALUE syntax as VARIANTS; "+" joins the settings of one variant, since a
+# value may itself be a comma-separated list such as LLMC_CUDA_TRIGGER_AT_EXIT=down,o_proj).
 if [[ -n ${TRACE_STEP:-} ]]; then
   n=0
   for v in "" ${TRACE_VARIANTS:-}; do
     f=$OUT/trace${v:+-$((++n))}.txt
     echo "-- trace engine, LLMC_CUDA_TRACE=$TRACE_STEP ${v:-(defaults)} (timeline in $(basename "$f"))" >> "$R"
-    env LLMC_CUDA_TRACE="$TRACE_STEP" ${v//,/ } "$G/bin/llmc" bench /tmp/trace.engine --device cuda --no-verify \
+    env LLMC_CUDA_TRACE="$TRACE_STEP" ${v//+/ } "$G/bin/llmc" bench /tmp/trace.engine --device cuda --no-verify \
       --prompt-len 128 --gen 256 > "$f" 2>&1
     grep -E "^decode|per kind|phases|^  (gemv|attention)|step:" "$f" >> "$R"
   done

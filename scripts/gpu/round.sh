@@ -33,9 +33,9 @@ for shape in ${SHAPES:-llama2-7b llama3-8b}; do
     LLMC_CUDA_PREFILL_TC=0 "${B[@]}" --prompt-len 2048 --gen 8 > "$OUT/prefill-notc.json" 2>&1; summary "$OUT/prefill-notc.json" "$shape 2048 PREFILL_TC=0"
     LLMC_CUDA_HANDOFF=0 "${B[@]}" --prompt-len 2048 --gen 8 > "$OUT/prefill-nohandoff.json" 2>&1; summary "$OUT/prefill-nohandoff.json" "$shape 2048 HANDOFF=0"
   fi
-  if [[ -n "${DECODE_AB:-}" ]]; then  # e.g. DECODE_AB="LLMC_CUDA_DECODE_BLOCKS_PER_SM=4 A=1,B=2" (commas: one variant)
+  if [[ -n "${DECODE_AB:-}" ]]; then  # e.g. DECODE_AB="LLMC_CUDA_DECODE_BLOCKS_PER_SM=4 A=1+B=2" (plus signs: one variant; a value may hold commas)
     for v in $DECODE_AB; do
-      env ${v//,/ } "${B[@]}" --prompt-len 128 --gen 256 > "$OUT/ab.json" 2>&1; summary "$OUT/ab.json" "$shape $v"
+      env ${v//+/ } "${B[@]}" --prompt-len 128 --gen 256 > "$OUT/ab.json" 2>&1; summary "$OUT/ab.json" "$shape $v"
     done
   fi
   if [[ -n "${PREFILL_AB:-}" ]]; then  # e.g. PREFILL_AB="LLMC_CUDA_GEMM_AUTOTUNE=0"

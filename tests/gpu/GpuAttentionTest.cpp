@@ -134,26 +134,27 @@ TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
                          static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(),
                          static_cast<unsigned*>(nullptr), static_cast<float*>(nullptr), 0, static_cast<const float*>(nullptr),
                          0, static_cast<const float*>(nullptr), 0, static_cast<const int32_t*>(nullptr),
-                         static_cast<const int32_t*>(nullptr), 0, static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 0));
+                         static_cast<const int32_t*>(nullptr), 0, static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0));
     ASSERT_OK(launchSync(ks.get("llmc_attn_combine"), dim3(g.nh, nseq), dim3(128), 0, pm.as<const float>(),
                          pl.as<const float>(), pa.as<const float>(), splits, g.hd, out.as<float>(), g.nh * g.hd));
     const std::vector<float> unfused = download<float>(out, q.size());
     EXPECT_LT(relError(unfused, ref), kF32TolAttention) << "unfused, splits " << splits;
     // Fused: the last split block of each head group combines. Twice in a row on fresh poison: the
-    // arrival counters must be back at zero after each launch. The second run adds three grid rows
-    // of L2 prefetch blocks (over the cache buffer): they must change nothing, counters included.
-    for (int run = 0; run < 2; ++run) {
+    // arrival counters must be back at zero after each launch. The second and third runs add three
+    // grid rows of L2 prefetch blocks over the cache buffer (the third: row tails, 192 of every 256
+    // bytes): they must change nothing, counters included.
+    for (int run = 0; run < 3; ++run) {
       auto fm = poisoned(parts), fl = poisoned(parts), fa = poisoned(parts * g.hd), fout = poisoned(q.size());
-      const dim3 runGrid(splits, blocksY + (run == 1 ? 3 : 0), nseq);
-      const char* prefetch = run == 1 ? dc.as<const char>() : nullptr;
-      const uint64_t prefetchBytes = run == 1 ? cache.bytes.size() / 16 * 16 : 0;
+      const dim3 runGrid(splits, blocksY + (run >= 1 ? 3 : 0), nseq);
+      const char* prefetch = run >= 1 ? dc.as<const char>() : nullptr;
+      const uint64_t prefetchBytes = run == 1 ? cache.bytes.size() / 16 * 16 : run == 2 ? cache.bytes.size() / 256 * 192 : 0;
       ASSERT_OK(launchSync(decode, runGrid, dim3(128), 0, dq.as<const float>(), g.nh * g.hd, static_cast<const void*>(dc.get()),
                            g.blockSize, dt.as<const int32_t>(), cache.maxBlocks, dl.as<const int32_t>(), g.nh, g.nkv,
                            static_cast<float>(scale), g.window, fm.as<float>(), fl.as<float>(), fa.as<float>(),
                            counters.as<unsigned>(), fout.as<float>(), g.nh * g.hd, static_cast<const float*>(nullptr), 0,
                            static_cast<const float*>(nullptr), 0, static_cast<const int32_t*>(nullptr),
                            static_cast<const int32_t*>(nullptr), 0, static_cast<const float*>(nullptr), 0, 0, prefetch,
-                           prefetchBytes, 0));
+                           prefetchBytes, 0, run == 2 ? 256 : 0, run == 2 ? 64 : 0));
       const std::vector<float> fused = download<float>(fout, q.size());
       EXPECT_LT(relError(fused, ref), kF32TolAttention) << "fused, splits " << splits << " run " << run;
       // Same partials, same combine arithmetic (combineSplits): the same bits as the two launches.
@@ -173,7 +174,7 @@ TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
                                   cl.as<float>(), ca.as<float>(), poisonedCounters.as<unsigned>(), cout.as<float>(), g.nh * g.hd,
                                   static_cast<const float*>(nullptr), 0, static_cast<const float*>(nullptr), 0,
                                   static_cast<const int32_t*>(nullptr), static_cast<const int32_t*>(nullptr), 0,
-                                  static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 1));
+                                  static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 1, 0, 0));
       EXPECT_EQ(download<float>(cout, q.size()), unfused) << "cluster vs partials, splits " << splits;
       const auto m = download<float>(cm, parts);
       EXPECT_TRUE(std::all_of(m.begin(), m.end(), [](float x) { return std::isnan(x); })) << "cluster wrote partials";
@@ -255,7 +256,7 @@ TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
                            g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(), counters.as<unsigned>(), outU.as<float>(),
                            g.nh * g.hd, static_cast<const float*>(nullptr), 0, static_cast<const float*>(nullptr), 0,
                            static_cast<const int32_t*>(nullptr), static_cast<const int32_t*>(nullptr), 0,
-                           static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 0));
+                           static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0));
     }
     const std::vector<float> unfused = download<float>(outU, static_cast<size_t>(nseq) * g.nh * g.hd);
     // Fused, twice (the second run finds the slots written by the first: same result).
@@ -266,7 +267,7 @@ TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
                            dl.as<const int32_t>(), g.nh, g.nkv, static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(),
                            pa.as<float>(), counters.as<unsigned>(), out.as<float>(), g.nh * g.hd, kp, w, vp, w,
                            dpos.as<const int32_t>(), dslots.as<const int32_t>(), rot, dinv.as<const float>(),
-                           static_cast<int>(interleaved), /*earlyTrigger=*/1, static_cast<const char*>(nullptr), uint64_t{0}, 0));
+                           static_cast<int>(interleaved), /*earlyTrigger=*/1, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0));
       const std::vector<uint8_t> stored = download<uint8_t>(dc, cache.bytes.size());
       // The new k/v in their slots: float64 rope of the row, within one rounding to the cache dtype.
       PagedCache ref = cache;
@@ -316,7 +317,7 @@ TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
                                     static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(),
                                     counters.as<unsigned>(), cout.as<float>(), g.nh * g.hd, kp, w, vp, w,
                                     dpos.as<const int32_t>(), dslots.as<const int32_t>(), rot, dinv.as<const float>(),
-                                    static_cast<int>(interleaved), 1, static_cast<const char*>(nullptr), uint64_t{0}, 1));
+                                    static_cast<int>(interleaved), 1, static_cast<const char*>(nullptr), uint64_t{0}, 1, 0, 0));
         EXPECT_EQ(download<float>(cout, want.size()), got) << "cluster fused rope, splits " << splits << " run " << run;
       }
     }

@@ -227,14 +227,18 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
     b.setEarlyTriggerEnabled(true);
     b.setL2PrefetchMb(1024);  // all of each o_proj weight
     b.setEarlyNormParts(true);
+    b.setGemvL2Tails(cuda::kAblateAttention | cuda::kAblateQkv | cuda::kAblateOProj | cuda::kAblateGateUp |
+                     cuda::kAblateDown);
   });
   // Decode attention merging its splits inside thread-block clusters (LLMC_CUDA_ATTN_CLUSTER=1;
   // sm_90). It cuts the split count to the cluster size, so the softmax merges in another grouping:
   // equal to f32 rounding here (bit-identical at the same split count: GpuAttentionTest).
   Loaded clustered = load(path, smallOptions(), true, true,
                           [](cuda::CudaBackend& b) { b.setAttentionClusterEnabled(true); });
-  // Every decode kernel kind releasing its dependents only as its blocks exit.
+  // Every decode kernel kind releasing its dependents only as its blocks exit; with the L2 prefetch
+  // of o_proj's row tails (f32 hidden 2048: 4 KB of each 8 KB row).
   Loaded atExit = load(path, smallOptions(), true, true, [](cuda::CudaBackend& b) {
+    b.setL2PrefetchTails(true);
     b.setTriggerAtExit(cuda::kAblateAttention | cuda::kAblateQkv | cuda::kAblateOProj | cuda::kAblateGateUp |
                        cuda::kAblateDown);
   });

@@ -61,13 +61,14 @@ TEST_P(GemvTest, MatchesFloat64) {
       ref[static_cast<size_t>(m) * c.n + n] = s;
     }
   // Twice on fresh poison: the same bits (the pipelined loads change timing, never the order of
-  // the additions).
+  // the additions); the second run also asks L2 for the row tails before the wait.
   std::vector<float> first;
   for (int run = 0; run < 2; ++run) {
     auto dy = poisoned(static_cast<size_t>(c.m) * c.n);
+    cuda::GemvInArgs in;
+    in.prefetchTails = run;
     ASSERT_OK(launchSync(ks.get({KernelKind::kGemv, c.dt, c.k, c.m}), dim3((c.n + 3) / 4), dim3(128), 0, xp,
-                         static_cast<const void*>(dw.get()), bp, dy.as<float>(), c.n, cuda::GemvInArgs{},
-                         cuda::GemvNormOutArgs{}));
+                         static_cast<const void*>(dw.get()), bp, dy.as<float>(), c.n, in, cuda::GemvNormOutArgs{}));
     const std::vector<float> got = download<float>(dy, ref.size());
     EXPECT_LT(relError(got, ref), kF32Tol) << "run " << run;
     if (run == 0) first = got;
@@ -138,7 +139,8 @@ TEST_P(GemvGluTest, MatchesFloat64AndGemvThenGlu) {
                          cuda::GemvNormOutArgs{}));
     for (const Act& a : acts) {
       auto y = poisoned(static_cast<size_t>(m) * c.inner), yRef = poisoned(static_cast<size_t>(m) * c.inner);
-      const cuda::GemvInArgs in;
+      cuda::GemvInArgs in;
+      in.prefetchTails = &a != &acts[0] ? 1 : 0;  // the L2 row-tail prefetch: timing only, the same bits
       ASSERT_OK(launchSync(ks.get({KernelKind::kGemvGlu, c.dt, c.k, m, a.code}), dim3((c.inner + 3) / 4), dim3(128), 0,
                            dx.as<const float>(), static_cast<const void*>(dw.get()), bp, y.as<float>(), c.inner, in));
       ASSERT_OK(launchSync(ks.get(a.glu), dim3(2, m), dim3(256), 0, static_cast<const void*>(gu.get()), yRef.get(), m,

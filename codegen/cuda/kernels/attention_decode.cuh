@@ -116,16 +116,19 @@ __device__ __forceinline__ void attnDecodeBody(
     float* __restrict__ out, int oStride, const float* __restrict__ kIn, int kStride,
     const float* __restrict__ vIn, int vStride, const int* __restrict__ positions,
     const int* __restrict__ slots, int rot, const float* __restrict__ invFreq, int interleaved,
-    int earlyTrigger, const char* __restrict__ prefetch, u64 prefetchBytes, int clusterCombine) {
+    int earlyTrigger, const char* __restrict__ prefetch, u64 prefetchBytes, int clusterCombine,
+    int prefetchRowBytes, int prefetchSkip) {
   // Rows of blockIdx.y past the attention's own are L2 prefetch blocks: they ask for the next
   // kernel's weights (prefetch, prefetchBytes) and leave, so that weight stream runs while this
   // latency-bound kernel would leave the memory system mostly idle. Weights never change during a
   // step, so no wait for the previous kernel is needed.
   const int attnRows = numKvHeads * (numHeads / numKvHeads / G);
   if ((int)blockIdx.y >= attnRows) {
-    if (blockIdx.z == 0)
-      prefetchL2Share(prefetch, prefetchBytes, (u64)(blockIdx.y - attnRows) * gridDim.x + blockIdx.x,
-                      (u64)(gridDim.y - attnRows) * gridDim.x);
+    const u64 part = (u64)(blockIdx.y - attnRows) * gridDim.x + blockIdx.x, parts = (u64)(gridDim.y - attnRows) * gridDim.x;
+    if (blockIdx.z == 0 && prefetchRowBytes > 0)
+      prefetchL2RowTails(prefetch, prefetchBytes, (u32)prefetchRowBytes, (u32)prefetchSkip, part, parts);
+    else if (blockIdx.z == 0)
+      prefetchL2Share(prefetch, prefetchBytes, part, parts);
     return;
   }
   using S = DecodeShape<KV, HD>;
@@ -423,6 +426,8 @@ __device__ __forceinline__ void attnDecodeBody(
 //   waited for its predecessor, 1 before, 2 as its blocks exit.
 // prefetch / prefetchBytes (16-byte aligned, a multiple of 16; 0: none): a range (the next GEMV's
 //   weight) that grid rows y >= nkv * (nh / nkv / G) ask L2 to fetch; those blocks do nothing else.
+//   prefetchRowBytes > 0: prefetchBytes is instead the sum of row tails: of each prefetchRowBytes-long
+//   row only the bytes from prefetchSkip on (prefetchL2RowTails; both multiples of 16).
 // out != null (fused): out[s*oStride + h*HD + d] is written by this launch. nsplit == 1: each block
 //   normalises its own state and stores it (no partials). nsplit > 1: partials as above, and the
 //   last block of each (sequence, blockIdx.y) combines them; counters [nseq * nkv * (nh / nkv / G)], zeroed
@@ -442,14 +447,15 @@ __device__ __forceinline__ void attnDecodeBody(
       const float* __restrict__ vIn, int vStride, const int* __restrict__ positions,             \
       const int* __restrict__ slots, int rot, const float* __restrict__ invFreq,                 \
       int interleaved, int earlyTrigger, const char* __restrict__ prefetch,                     \
-      ::llmc::u64 prefetchBytes, int clusterCombine) {                                           \
+      ::llmc::u64 prefetchBytes, int clusterCombine, int prefetchRowBytes, int prefetchSkip) {     \
     /* attnDecodeBody calls pdlEnter itself, after its first loads in the fused-rope mode. */    \
     ::llmc::TraceScope trace(3, HD, cache); /* empty unless LLMC_TRACE (trace.cuh) */           \
     ::llmc::attnDecodeBody<KV, HD, G>(q, qStride, cache, blockSize, blockTables, maxBlocks,      \
                                       seqLens, numHeads, numKvHeads, scale, window, partM,       \
                                       partL, partAcc, counters, out, oStride, kIn, kStride, vIn, \
                                       vStride, positions, slots, rot, invFreq, interleaved,      \
-                                      earlyTrigger, prefetch, prefetchBytes, clusterCombine);    \
+                                      earlyTrigger, prefetch, prefetchBytes, clusterCombine,     \
+                                      prefetchRowBytes, prefetchSkip);                           \
   }
 
 // The unfused combine: out[s*oStride + h*hd + d] from the nsplit partials of (s, h) (combineSplits).

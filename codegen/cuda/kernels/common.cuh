@@ -157,6 +157,41 @@ __device__ __forceinline__ void prefetchL2Share(const char* p, u64 bytes, u64 pa
 #endif
 }
 
+// prefetchL2Share's strided form: of each `rowBytes`-long row of [p, ...), only the bytes from
+// `skip` on, for as many rows as `bytes` (the sum of those tails) covers; each thread asks for
+// whole row tails (rows spread over the `parts` blocks' threads). For a GEMV whose first round of
+// loads (the head of every row) is issued into registers before its wait: the tails are what is
+// left for after it. rowBytes and skip multiples of 16, skip < rowBytes.
+__device__ __forceinline__ void prefetchL2RowTails(const char* p, u64 bytes, u32 rowBytes, u32 skip, u64 part,
+                                                   u64 parts) {
+  const u32 tail = rowBytes - skip;
+  const u64 rows = bytes / tail;
+  const u64 threads = parts * blockDim.x;
+  for (u64 r = part * blockDim.x + threadIdx.x; r < rows; r += threads) {
+    const char* t = p + r * rowBytes + skip;
+#if __CUDA_ARCH__ >= 900
+    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(__cvta_generic_to_global(t)), "r"(tail)
+                 : "memory");
+#else
+    for (u32 off = 0; off < tail; off += 128)
+      asm volatile("prefetch.global.L2 [%0];" ::"l"(__cvta_generic_to_global(t + off)));
+#endif
+  }
+}
+
+// Asks L2 for [p, p + bytes) (16-byte aligned, a multiple of 16) without waiting; called by a whole
+// warp. sm_90: one bulk prefetch from lane 0; older GPUs: a line per lane and step.
+__device__ __forceinline__ void warpPrefetchL2(const char* p, u32 bytes) {
+#if __CUDA_ARCH__ >= 900
+  if ((threadIdx.x & 31) == 0)
+    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(__cvta_generic_to_global(p)), "r"(bytes)
+                 : "memory");
+#else
+  for (u32 off = (threadIdx.x & 31) * 128; off < bytes; off += 32 * 128)
+    asm volatile("prefetch.global.L2 [%0];" ::"l"(__cvta_generic_to_global(p + off)));
+#endif
+}
+
 // 16-byte read-only load that may stay in L1 (activations, KV tiles re-read by other warps).
 __device__ __forceinline__ uint4 loadCached16(const void* p) {
   return __ldg(reinterpret_cast<const uint4*>(p));

@@ -59,12 +59,16 @@ constexpr int kGemvPipelineParts = 8;
 //     so their sum at the end of the block (normScales) needs no global round trip. In a multi-wave
 //     GEMV (QKV, gate/up) that round trip sits at the end of every block, with nothing of the
 //     block's weight stream in flight. Same additions in the same order: the same bits.
+//   * prefetchTails != 0: before its wait, each warp also asks L2 for the rest of its rows (all but
+//     the first round it loads into registers; warpPrefetchL2), so the memory system streams them
+//     while the previous kernel's tail (or a latency-bound kernel) leaves it partly idle.
 struct GemvIn {
   const float* ssParts;
   float eps;
   int earlyTrigger;
   int nParts;
   int earlyParts;
+  int prefetchTails;
 };
 
 // The dynamic shared memory of a GEMV launch: the early copy of a folded norm's partials. Only
@@ -195,6 +199,11 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
 #pragma unroll
       for (int r = 0; r < R; ++r)
         if (u < kFull) wv[r][u] = loadStream16(wr[r] + (u * 32 + lane) * E);
+    constexpr u32 kHeadBytes = U * 32 * 16, kRowBytes = (u32)K * TypeInfo<W>::kBytes;
+    if (kRowBytes > kHeadBytes && in.prefetchTails != 0)
+#pragma unroll
+      for (int r = 0; r < R; ++r)
+        warpPrefetchL2(reinterpret_cast<const char*>(wr[r]) + kHeadBytes, kRowBytes - kHeadBytes);
   }
   pdlEnter(in.earlyTrigger);
   gemvCopyParts<M>(in);

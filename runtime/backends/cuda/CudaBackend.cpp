@@ -91,10 +91,13 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   if (const char* f = std::getenv("LLMC_CUDA_EARLY_TRIGGER"); f && *f) earlyTrigger_ = std::string(f) != "0";
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_SMEM_CARVEOUT", 0, 100, &smemCarveout_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_L2_PREFETCH_MB", 0, 1024, &l2PrefetchMb_));
+  LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_L2_PREFETCH_TAILS", 0, 1, &l2PrefetchTails_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_ATTN_CLUSTER", 0, 1, &attnCluster_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_EARLY_NORM_PARTS", 0, 1, &earlyNormParts_));
   if (const char* f = std::getenv("LLMC_CUDA_TRIGGER_AT_EXIT"); f && *f)
     LLMC_RETURN_IF_ERROR(parseDecodeKinds(f, &triggerAtExit_, "LLMC_CUDA_TRIGGER_AT_EXIT"));
+  if (const char* f = std::getenv("LLMC_CUDA_GEMV_L2_TAILS"); f && *f)
+    LLMC_RETURN_IF_ERROR(parseDecodeKinds(f, &gemvL2Tails_, "LLMC_CUDA_GEMV_L2_TAILS"));
   if (const char* f = std::getenv("LLMC_CUDA_ABLATE"); f && *f) {
     LLMC_RETURN_IF_ERROR(parseDecodeKinds(f, &ablate_, "LLMC_CUDA_ABLATE"));
     std::fprintf(stderr, "llmc: LLMC_CUDA_ABLATE=%s: decode leaves those kernels out; its outputs are wrong "
@@ -296,6 +299,7 @@ Status CudaBackend::prepareSteps() {
       if (next.op != OpKind::kLinear) continue;
       a.prefetchW = prepared_[j].w;
       a.prefetchBytes = infos[next.weight].nbytes / 16 * 16;
+      a.prefetchRowBytes = static_cast<uint64_t>(prepared_[j].k) * engine::dtypeBytes(prepared_[j].wdtype);
       prepared_[j].afterAttention = true;
       break;
     }

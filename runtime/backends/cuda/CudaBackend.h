@@ -82,9 +82,13 @@ class CudaBackend : public Backend {
   void setAttentionClusterEnabled(bool on) { attnCluster_ = on ? 1 : 0; }
   // Decode attention also asks L2 for up to `mb` MiB of the next GEMV's weight (0: off).
   void setL2PrefetchMb(int mb) { l2PrefetchMb_ = mb; }
+  // ... only the part of each weight row the GEMV reads after its wait (LLMC_CUDA_L2_PREFETCH_TAILS).
+  void setL2PrefetchTails(bool on) { l2PrefetchTails_ = on ? 1 : 0; }
   // Decode leaves out these kernel kinds (DecodeAblation.h: a timing diagnostic; wrong outputs).
   void setAblation(unsigned mask) { ablate_ = mask; }
   void setTriggerAtExit(unsigned mask) { triggerAtExit_ = mask; }
+  // GEMVs of these decode kinds ask L2 for their row tails before their wait (GemvIn.prefetchTails).
+  void setGemvL2Tails(unsigned mask) { gemvL2Tails_ = mask; }
   void setEarlyNormParts(bool on) { earlyNormParts_ = on ? 1 : 0; }
   // The tensor-core prefill attention (before prepare(); LLMC_CUDA_PREFILL_TC=0 disables it).
   void setPrefillTcEnabled(bool on) { prefillTc_ = on; }
@@ -147,6 +151,7 @@ class CudaBackend : public Backend {
     // rows of its grid; LLMC_CUDA_L2_PREFETCH_MB), and its size rounded down to 16 bytes.
     const void* prefetchW = nullptr;
     uint64_t prefetchBytes = 0;
+    uint64_t prefetchRowBytes = 0;  // one row of that weight (K elements)
     bool afterAttention = false;  // a linear: the first one after an attention step (its o_proj)
   };
   // What a step ends with after the program: the logits rows (gathered when the program's output
@@ -311,6 +316,11 @@ class CudaBackend : public Backend {
   // (LLMC_CUDA_L2_PREFETCH_MB, 0..1024). It pays since the GEMVs' weight loads are L2 evict_first
   // (loadStream16), which no longer push the prefetched lines out (docs/perf.md).
   int l2PrefetchMb_ = 16;
+  // 1: that prefetch skips the head of every o_proj row (kGemvFirstRoundBytes): the GEMV's blocks
+  // resident during attention request it into registers before their wait, so the prefetch covers
+  // the row tails they read after it instead of whole rows of the weight's head
+  // (LLMC_CUDA_L2_PREFETCH_TAILS=0|1; the cap above still applies).
+  int l2PrefetchTails_ = 0;
   // 1: decode attention's split blocks of a head group form a thread-block cluster and merge
   // through each other's shared memory (sm_90; at most kMaxClusterSplits splits), instead of
   // global partials and an arrival counter (LLMC_CUDA_ATTN_CLUSTER=0|1).
@@ -323,6 +333,9 @@ class CudaBackend : public Backend {
   // Kinds (AblateKind bits) whose dependents launch only as their blocks exit, not once all of
   // their blocks have waited (LLMC_CUDA_TRIGGER_AT_EXIT=down,...; an A/B knob, docs/perf.md).
   unsigned triggerAtExit_ = 0;
+  // Kinds (AblateKind bits) whose GEMVs ask L2 for each row past their first round of register
+  // loads before their wait (LLMC_CUDA_GEMV_L2_TAILS=o_proj,...; an A/B knob, docs/perf.md).
+  unsigned gemvL2Tails_ = 0;
   // 1: GEMVs after a folded norm copy its partials into shared memory right after their wait
   // (GemvInArgs::earlyParts; LLMC_CUDA_EARLY_NORM_PARTS=0|1, an A/B knob, docs/perf.md).
   int earlyNormParts_ = 0;

@@ -134,7 +134,14 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
     float* partL = partM + partialMFloats_;
     float* partAcc = partL + partialMFloats_;
     // L2 prefetch rows: about one block per SM shares the next GEMV's weight head.
-    const uint64_t prefetchBytes = std::min<uint64_t>(p.prefetchBytes, static_cast<uint64_t>(l2PrefetchMb_) << 20);
+    // Row tails (l2PrefetchTails_): of each row, the bytes after the GEMV's first round; none when
+    // rows are unaligned or that round is the whole row.
+    const uint64_t rowBytes = p.prefetchRowBytes;
+    const bool tails = l2PrefetchTails_ != 0 && rowBytes % 16 == 0;
+    const uint64_t wanted = !tails ? p.prefetchBytes
+                            : rowBytes > kGemvFirstRoundBytes ? p.prefetchBytes / rowBytes * (rowBytes - kGemvFirstRoundBytes)
+                                                              : 0;
+    const uint64_t prefetchBytes = std::min<uint64_t>(wanted, static_cast<uint64_t>(l2PrefetchMb_) << 20);
     const unsigned prefetchRows = prefetchBytes > 0 ? static_cast<unsigned>((smCount_ + splits - 1) / splits) : 0;
     const dim3 grid(splits, nkv * (nh / nkv / p.decodeGroup) + prefetchRows, shape.nseq);
     // Fused: the kernel writes `out` itself (its last split block per head group combines).
@@ -149,7 +156,8 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
                                 ropeInKernel ? static_cast<const float*>(k) : nullptr, kStride,
                                 ropeInKernel ? static_cast<const float*>(v) : nullptr, vStride, meta + offPositions_,
                                 meta + offSlots_, rot, p.invFreq, static_cast<int>(a.interleaved), triggerMode(p),
-                                static_cast<const char*>(p.prefetchW), prefetchBytes, clusterX > 0 ? 1 : 0));
+                                static_cast<const char*>(p.prefetchW), prefetchBytes, clusterX > 0 ? 1 : 0,
+                                tails ? static_cast<int>(rowBytes) : 0, tails ? kGemvFirstRoundBytes : 0));
     if (fusedAttn_) return Status::Ok();
     return launch(p.kernel, dim3(nh, shape.nseq), dim3(128), 0, "attn_combine", static_cast<const float*>(partM),
                   static_cast<const float*>(partL), static_cast<const float*>(partAcc), splits, hd, out, nh * hd);

@@ -21,6 +21,9 @@ struct GemvInArgs {
   // launch gives nParts * M floats: gemvSmemBytes), so summing them at its end needs no global
   // round trip (LLMC_CUDA_EARLY_NORM_PARTS).
   int earlyParts = 0;
+  // != 0: before its wait each warp asks L2 for its rows past the first round of register loads
+  // (LLMC_CUDA_GEMV_L2_TAILS).
+  int prefetchTails = 0;
 };
 
 // The most rows (M) whose GEMVs have the early copy (gemv.cuh kGemvEarlyPartsMaxRows).
@@ -42,7 +45,7 @@ struct GemvNormOutArgs {
   float* partials = nullptr;
 };
 
-static_assert(sizeof(GemvInArgs) == 24, "GemvIn layout (gemv.cuh)");
+static_assert(sizeof(GemvInArgs) == 32, "GemvIn layout (gemv.cuh)");
 static_assert(sizeof(GemvNormOutArgs) == 40, "GemvNormOut layout (gemv.cuh)");
 
 }  // namespace llmc::cuda

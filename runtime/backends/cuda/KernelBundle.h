@@ -32,7 +32,7 @@ namespace llmc::cuda {
 inline constexpr char kBundleMagic[8] = {'L', 'L', 'M', 'C', 'K', 'B', 'N', '1'};
 // Bumped whenever a kernel's parameter list changes: the backend passes arguments by the current
 // ABI, so an image of another version must be refused, not run.
-inline constexpr uint32_t kBundleVersion = 10;
+inline constexpr uint32_t kBundleVersion = 11;
 
 struct KernelImage {
   std::string arch;                  // "sm_90" (cubin) or "compute_90" (PTX)

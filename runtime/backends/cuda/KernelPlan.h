@@ -71,6 +71,9 @@ inline int gluColumnsPerThread(int inner, int guType, int outType) {
   return guType == outType && guType != 0 && inner % 8 == 0 ? 8 : 1;
 }
 inline constexpr int kGemvRowsPerBlock = 4;
+// Bytes of each weight row a plain GEMV warp requests before its wait (gemv.cuh: kGemvUnroll
+// 16-byte chunks per lane, 32 lanes): what decode attention's row-tail prefetch skips.
+inline constexpr int kGemvFirstRoundBytes = 8 * 32 * 16;
 
 enum class KernelKind {
   kGemv,          // dtype = weight; a = K, b = M

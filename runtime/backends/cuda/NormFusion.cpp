@@ -108,6 +108,7 @@ Status CudaBackend::planNormFusion() {
 GemvInArgs CudaBackend::gemvInArgs(const Prepared& p, int rows) const {
   GemvInArgs a;
   a.earlyTrigger = triggerMode(p);
+  a.prefetchTails = (gemvL2Tails_ & decodeKindOf(p)) != 0 ? 1 : 0;
   if (p.normInSite < 0 || rows > kMaxGemvRows) return a;
   const NormSite& site = normSites_[p.normInSite];
   a.ssParts = normStats_.as<float>() + site.statsOffset;
