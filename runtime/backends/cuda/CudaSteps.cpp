@@ -133,9 +133,9 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
     float* partM = partials_.as<float>();
     float* partL = partM + partialMFloats_;
     float* partAcc = partL + partialMFloats_;
-    // L2 prefetch rows: about one block per SM shares the next GEMV's weight head.
-    // Row tails (l2PrefetchTails_): of each row, the bytes after the GEMV's first round; none when
-    // rows are unaligned or that round is the whole row.
+    // L2 prefetch rows: about one block per SM shares the next GEMV's weight head, or with
+    // l2PrefetchTails_ the tail of every row (the bytes after the GEMV's first round; nothing when
+    // that round is the whole row; the head again when rows are not 16-byte multiples).
     const uint64_t rowBytes = p.prefetchRowBytes;
     const bool tails = l2PrefetchTails_ != 0 && rowBytes % 16 == 0;
     const uint64_t wanted = !tails ? p.prefetchBytes
