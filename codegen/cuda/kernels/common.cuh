@@ -133,11 +133,24 @@ __device__ __forceinline__ float clusterLoad(const float* local, u32 rank) {
 #endif
 }
 
-// Asks L2 to fetch this block's share of [p, p + bytes) and returns without waiting for the data:
-// the share of block `part` when the range is cut into `parts` consecutive 16-byte-aligned pieces
-// (p 16-byte aligned, bytes a multiple of 16). Used to stream weights that a later kernel will read
-// into L2 while the memory system would otherwise idle (a latency-bound kernel runs). sm_90 hands
-// each thread's slice to the bulk-copy unit in one instruction; older GPUs prefetch line by line.
+// The L2 prefetches below ask L2 to fetch ranges of weights that a later kernel will read, and
+// return without waiting for the data: weights streamed while the memory system would otherwise
+// idle (a latency-bound kernel runs, or the previous kernel's tail). All ranges 16-byte aligned, a
+// multiple of 16 long.
+#if __CUDA_ARCH__ >= 900
+// sm_90: one instruction hands the whole range to the bulk-copy unit.
+__device__ __forceinline__ void bulkPrefetchL2(const char* p, u32 bytes) {
+  asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(__cvta_generic_to_global(p)), "r"(bytes) : "memory");
+}
+#endif
+// Before sm_90: one prefetch instruction per 128-byte line, for lines first, first + step, ...
+__device__ __forceinline__ void linePrefetchL2(const char* p, u64 bytes, u64 first, u64 step) {
+  for (u64 off = first; off < bytes; off += step)
+    asm volatile("prefetch.global.L2 [%0];" ::"l"(__cvta_generic_to_global(p + off)));
+}
+
+// This block's share of [p, p + bytes): the share of block `part` when the range is cut into
+// `parts` consecutive 16-byte-aligned pieces, each thread asking for a slice of it.
 __device__ __forceinline__ void prefetchL2Share(const char* p, u64 bytes, u64 part, u64 parts) {
   const u64 per = ((bytes + parts - 1) / parts + 15) & ~(u64)15;
   const u64 begin = per * part;
@@ -146,14 +159,9 @@ __device__ __forceinline__ void prefetchL2Share(const char* p, u64 bytes, u64 pa
 #if __CUDA_ARCH__ >= 900
   const u64 slice = ((end - begin + blockDim.x - 1) / blockDim.x + 15) & ~(u64)15;
   const u64 b = begin + slice * threadIdx.x;
-  if (b < end) {
-    const u32 size = (u32)(end - b < slice ? end - b : slice);
-    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(__cvta_generic_to_global(p + b)), "r"(size)
-                 : "memory");
-  }
+  if (b < end) bulkPrefetchL2(p + b, (u32)(end - b < slice ? end - b : slice));
 #else
-  for (u64 off = begin + (u64)threadIdx.x * 128; off < end; off += (u64)blockDim.x * 128)
-    asm volatile("prefetch.global.L2 [%0];" ::"l"(__cvta_generic_to_global(p + off)));
+  linePrefetchL2(p + begin, end - begin, (u64)threadIdx.x * 128, (u64)blockDim.x * 128);
 #endif
 }
 
@@ -166,29 +174,22 @@ __device__ __forceinline__ void prefetchL2RowTails(const char* p, u64 bytes, u32
                                                    u64 parts) {
   const u32 tail = rowBytes - skip;
   const u64 rows = bytes / tail;
-  const u64 threads = parts * blockDim.x;
-  for (u64 r = part * blockDim.x + threadIdx.x; r < rows; r += threads) {
-    const char* t = p + r * rowBytes + skip;
+  for (u64 r = part * blockDim.x + threadIdx.x; r < rows; r += parts * blockDim.x) {
 #if __CUDA_ARCH__ >= 900
-    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(__cvta_generic_to_global(t)), "r"(tail)
-                 : "memory");
+    bulkPrefetchL2(p + r * rowBytes + skip, tail);
 #else
-    for (u32 off = 0; off < tail; off += 128)
-      asm volatile("prefetch.global.L2 [%0];" ::"l"(__cvta_generic_to_global(t + off)));
+    linePrefetchL2(p + r * rowBytes + skip, tail, 0, 128);
 #endif
   }
 }
 
-// Asks L2 for [p, p + bytes) (16-byte aligned, a multiple of 16) without waiting; called by a whole
-// warp. sm_90: one bulk prefetch from lane 0; older GPUs: a line per lane and step.
+// [p, p + bytes), asked for by a whole warp: one bulk prefetch from lane 0 (sm_90), else a line per
+// lane and step.
 __device__ __forceinline__ void warpPrefetchL2(const char* p, u32 bytes) {
 #if __CUDA_ARCH__ >= 900
-  if ((threadIdx.x & 31) == 0)
-    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(__cvta_generic_to_global(p)), "r"(bytes)
-                 : "memory");
+  if ((threadIdx.x & 31) == 0) bulkPrefetchL2(p, bytes);
 #else
-  for (u32 off = (threadIdx.x & 31) * 128; off < bytes; off += 32 * 128)
-    asm volatile("prefetch.global.L2 [%0];" ::"l"(__cvta_generic_to_global(p + off)));
+  linePrefetchL2(p, bytes, (threadIdx.x & 31) * 128, 32 * 128);
 #endif
 }
 
