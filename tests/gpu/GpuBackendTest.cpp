@@ -229,6 +229,7 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
     b.setEarlyNormParts(true);
     b.setGemvL2Tails(cuda::kAblateAttention | cuda::kAblateQkv | cuda::kAblateOProj | cuda::kAblateGateUp |
                      cuda::kAblateDown);
+    b.setGemvPair(cuda::kAblateQkv);  // two rows per warp: the same sums
   });
   // Decode attention merging its splits inside thread-block clusters (LLMC_CUDA_ATTN_CLUSTER=1;
   // sm_90). It cuts the split count to the cluster size, so the softmax merges in another grouping:

@@ -41,7 +41,7 @@ TEST_P(GemvTest, MatchesFloat64) {
   LLMC_REQUIRE_GPU();
   const GemvCase c = GetParam();
   KernelSet ks;
-  ASSERT_OK(ks.build({{KernelKind::kGemv, c.dt, c.k, c.m}}));
+  ASSERT_OK(ks.build({{KernelKind::kGemv, c.dt, c.k, c.m}, {KernelKind::kGemvPair, c.dt, c.k, c.m}}));
   std::mt19937 rng(1000 + c.n + c.k + c.m);
   const std::vector<float> x = randomVector(rng, static_cast<size_t>(c.m) * c.k);
   const Stored w = store(c.dt, randomVector(rng, static_cast<size_t>(c.n) * c.k, -0.05f, 0.05f));
@@ -73,6 +73,14 @@ TEST_P(GemvTest, MatchesFloat64) {
     EXPECT_LT(relError(got, ref), kF32Tol) << "run " << run;
     if (run == 0) first = got;
     else EXPECT_EQ(got, first) << "rerun";
+  }
+  // Two rows per warp (gemvPairBody, for n % 8 == 0): each row's sum in the same order, so the
+  // same bits as the one-row kernel.
+  if (c.n % 8 == 0) {
+    auto dy = poisoned(static_cast<size_t>(c.m) * c.n);
+    ASSERT_OK(launchSync(ks.get({KernelKind::kGemvPair, c.dt, c.k, c.m}), dim3(c.n / 8), dim3(128), 0, xp,
+                         static_cast<const void*>(dw.get()), bp, dy.as<float>(), c.n, cuda::GemvInArgs{}));
+    EXPECT_EQ(download<float>(dy, ref.size()), first) << "two rows per warp";
   }
 }
 

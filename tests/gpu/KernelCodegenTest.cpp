@@ -88,6 +88,10 @@ TEST(KernelPlan, LlamaShapes) {
   EXPECT_TRUE(has("llmc_rope_kv_write_bf16_d128"));
   EXPECT_TRUE(has("llmc_glu_silu"));
   EXPECT_FALSE(has("llmc_gemv_bf16_k4096_m9"));
+  // Two rows per warp for the fused QKV projection only (the linear before qkv_attention).
+  EXPECT_TRUE(has("llmc_gemv_pair_bf16_k4096_m1"));
+  EXPECT_TRUE(has("llmc_gemv_pair_bf16_k4096_m8"));
+  EXPECT_FALSE(has("llmc_gemv_pair_bf16_k11008_m1"));
   // The gate/up projection fused with its GLU for decode: K = hidden, every M.
   EXPECT_TRUE(has("llmc_gemv_glu_silu_bf16_k4096_m1"));
   EXPECT_TRUE(has("llmc_gemv_glu_silu_bf16_k4096_m8"));

@@ -339,6 +339,40 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
     if (lane == m % 32) y[(u64)m * n + row] = out[m];  // spread the M stores over lanes
 }
 
+// Two consecutive output rows per warp (rows 2w and 2w + 1 of block b's 8): the R = 2 stream of the
+// GLU-fused GEMV for a plain linear. Each warp streams twice the bytes per block lifetime, so a
+// multi-wave GEMV (the fused QKV projection) has half as many block starts and block-end round
+// trips (the folded norm's partials) per byte; gate/up, which streams this way, reaches ~98% of the
+// bandwidth where the one-row QKV GEMV reaches ~85% (docs/perf.md). Each row's sum is the one
+// gemvBody computes (gemvAccumulate adds a row's chunks in the same order whatever R is): the
+// same bits. n must be a multiple of 8 (the backend keeps gemvBody otherwise); no norm epilogue.
+template <typename W, int K, int M>
+__device__ __forceinline__ void gemvPairBody(const float* __restrict__ x, const W* __restrict__ w,
+                                             const float* __restrict__ bias, float* __restrict__ y,
+                                             int n, const GemvIn& nin) {
+  const int row = (blockIdx.x * kGemvWarps + (threadIdx.x >> 5)) * 2;
+  const int lane = threadIdx.x & 31;
+  const bool active = row < n;
+  const u64 r0 = (u64)(active ? row : 0);
+  const W* const wr[2] = {w + r0 * K, w + (r0 + 1) * K};
+  float acc[2][M];
+  const bool live = gemvAccumulate<W, K, M, 2>(x, wr, active, nin, nullptr, 0, nullptr, acc);
+  traceMark(0);
+  float inv[M];
+  normScales<K, M>(nin, inv);  // every warp: a block barrier
+  traceMark(1);
+  if (!live) return;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const float b = bias != nullptr ? bias[row + r] : 0.f;
+#pragma unroll
+    for (int m = 0; m < M; ++m) {
+      const float out = warpSum(acc[r][m]) * inv[m] + b;
+      if (lane == m % 32) y[(u64)m * n + row + r] = out;
+    }
+  }
+}
+
 // The fused gate/up projection + GLU of decode: w is the gate_up weight [2 * inner, K] (gate rows
 // first, as llm.glu reads them), and y[m, j] = ACT(gate[m, j]) * up[m, j] for j < inner, where
 // gate[m, j] = x[m] · w[j] (+ bias[j]) and up[m, j] = x[m] · w[inner + j] (+ bias[inner + j]).
@@ -395,6 +429,17 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
            float* __restrict__ y, int n, ::llmc::GemvIn nin, ::llmc::GemvNormOut nout) {    \
     ::llmc::TraceScope trace(1, K, w); /* empty unless LLMC_TRACE (trace.cuh) */                \
     ::llmc::gemvBody<W, K, M>(x, w, bias, y, n, nin, nout);                                     \
+  }
+
+// The two-rows-per-warp GEMV (gemvPairBody): the arguments of LLMC_DEFINE_GEMV without the norm
+// epilogue; n % 8 == 0. Launch: block 128, grid n / 8. Register caps as the GLU-fused GEMV's (the
+// same R = 2 stream).
+#define LLMC_DEFINE_GEMV_PAIR(NAME, W, K, M)                                                    \
+  extern "C" __global__ void LLMC_GEMV_GLU_BOUNDS_##M                                              \
+      NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
+           float* __restrict__ y, int n, ::llmc::GemvIn nin) {                              \
+    ::llmc::TraceScope trace(1, K, w);                                                          \
+    ::llmc::gemvPairBody<W, K, M>(x, w, bias, y, n, nin);                                       \
   }
 
 // x: [M, K] f32; w: [2 * inner, K] W (gate rows, then up rows); bias: [2 * inner] f32 or null;

@@ -98,6 +98,8 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
     LLMC_RETURN_IF_ERROR(parseDecodeKinds(f, &triggerAtExit_, "LLMC_CUDA_TRIGGER_AT_EXIT"));
   if (const char* f = std::getenv("LLMC_CUDA_GEMV_L2_TAILS"); f && *f)
     LLMC_RETURN_IF_ERROR(parseDecodeKinds(f, &gemvL2Tails_, "LLMC_CUDA_GEMV_L2_TAILS"));
+  if (const char* f = std::getenv("LLMC_CUDA_GEMV_PAIR"); f && *f)
+    LLMC_RETURN_IF_ERROR(parseDecodeKinds(f, &gemvPair_, "LLMC_CUDA_GEMV_PAIR"));
   if (const char* f = std::getenv("LLMC_CUDA_ABLATE"); f && *f) {
     LLMC_RETURN_IF_ERROR(parseDecodeKinds(f, &ablate_, "LLMC_CUDA_ABLATE"));
     std::fprintf(stderr, "llmc: LLMC_CUDA_ABLATE=%s: decode leaves those kernels out; its outputs are wrong "
@@ -216,6 +218,12 @@ Status CudaBackend::prepareSteps() {
         p.k = static_cast<int>(infos[s.weight].shape[1]);
         for (int m = 1; m <= kMaxGemvRows; ++m) {
           LLMC_ASSIGN_OR_RETURN(p.gemv[m], get(kernelName({KernelKind::kGemv, p.wdtype, p.k, m})));
+          // The fused QKV projection (the linear right before a qkv_attention): its two-rows-per-warp
+          // kernel too (KernelPlan.cpp plans it there only).
+          const bool qkv = i + 1 < prog.steps.size() && prog.steps[i + 1].op == OpKind::kQkvAttention;
+          if (qkv && p.n % 8 == 0) {
+            LLMC_ASSIGN_OR_RETURN(p.gemvPair[m], get(kernelName({KernelKind::kGemvPair, p.wdtype, p.k, m})));
+          }
         }
         if (p.wdtype != engine::DType::kF32) {
           LLMC_ASSIGN_OR_RETURN(p.kernel, get(castKernelName(p.wdtype)));

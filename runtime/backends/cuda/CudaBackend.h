@@ -89,6 +89,8 @@ class CudaBackend : public Backend {
   void setTriggerAtExit(unsigned mask) { triggerAtExit_ = mask; }
   // GEMVs of these decode kinds ask L2 for their row tails before their wait (GemvIn.prefetchTails).
   void setGemvL2Tails(unsigned mask) { gemvL2Tails_ = mask; }
+  // Plain GEMVs of these decode kinds stream two rows per warp (gemvPairBody; LLMC_CUDA_GEMV_PAIR).
+  void setGemvPair(unsigned mask) { gemvPair_ = mask; }
   void setEarlyNormParts(bool on) { earlyNormParts_ = on ? 1 : 0; }
   // The tensor-core prefill attention (before prepare(); LLMC_CUDA_PREFILL_TC=0 disables it).
   void setPrefillTcEnabled(bool on) { prefillTc_ = on; }
@@ -126,6 +128,7 @@ class CudaBackend : public Backend {
     const Step* step = nullptr;
     cudaKernel_t kernel = nullptr;                        // norms, rope, elementwise, embedding, ...
     std::array<cudaKernel_t, kMaxGemvRows + 1> gemv{};    // linear, by row count
+    std::array<cudaKernel_t, kMaxGemvRows + 1> gemvPair{};  // two rows per warp (n % 8 == 0), or null
     // A gate/up linear fused with the glu after it (GluFusion.cpp): the GEMV-GLU kernels by row
     // count and the glu's output value, which it writes; gluFusedAway marks that glu step.
     std::array<cudaKernel_t, kMaxGemvRows + 1> gemvGlu{};
@@ -336,6 +339,9 @@ class CudaBackend : public Backend {
   // Kinds (AblateKind bits) whose GEMVs ask L2 for each row past their first round of register
   // loads before their wait (LLMC_CUDA_GEMV_L2_TAILS=o_proj,...; an A/B knob, docs/perf.md).
   unsigned gemvL2Tails_ = 0;
+  // Kinds (AblateKind bits) whose plain GEMVs (no norm epilogue, not GLU-fused: in practice qkv)
+  // stream two rows per warp, half as many blocks (LLMC_CUDA_GEMV_PAIR=qkv; an A/B knob).
+  unsigned gemvPair_ = 0;
   // 1: GEMVs after a folded norm copy its partials into shared memory right after their wait
   // (GemvInArgs::earlyParts; LLMC_CUDA_EARLY_NORM_PARTS=0|1, an A/B knob, docs/perf.md).
   int earlyNormParts_ = 0;

@@ -43,6 +43,7 @@ std::string kernelName(const KernelSpec& s) {
       const char* act = gluActName(s.c);
       return std::string("llmc_gemv_glu_") + (act ? act : "unknown") + "_" + dt + "_k" + a + "_m" + b;
     }
+    case KernelKind::kGemvPair: return "llmc_gemv_pair_" + dt + "_k" + a + "_m" + b;
     case KernelKind::kGraphOps: return "llmc_g_map";
   }
   return "llmc_unknown";
@@ -208,8 +209,13 @@ StatusOr<KernelPlan> planKernels(const json& program, const WeightLookup& weight
       if (w->shape.size() != 2) return InvalidArgument(where + ": weight is not 2-D");
       const int64_t k = w->shape[1];
       if (k <= 0 || k > (1 << 20)) return Unsupported(where + ": K = " + std::to_string(k) + " is out of range");
-      for (int m = 1; m <= kMaxGemvRows; ++m)
+      for (int m = 1; m <= kMaxGemvRows; ++m) {
         specs.insert({KernelKind::kGemv, w->dtype, static_cast<int>(k), m});
+        // The fused QKV projection's two-rows-per-warp GEMV (an A/B knob, LLMC_CUDA_GEMV_PAIR=qkv):
+        // planned for that linear only, since each kernel adds compile time to every build.
+        if (w->shape[0] % 8 == 0 && i + 1 < steps.size() && isOp(steps[i + 1], "qkv_attention"))
+          specs.insert({KernelKind::kGemvPair, w->dtype, static_cast<int>(k), m});
+      }
     } else if (op == "rms_norm" || op == "add_rms_norm" || op == "layer_norm") {
       LLMC_ASSIGN_OR_RETURN(const WeightDesc* w, stepWeight(st, "weight", where, weights));
       if (w == nullptr || w->shape.size() != 1) return InvalidArgument(where + ": expected a 1-D weight");

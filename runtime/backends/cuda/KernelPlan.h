@@ -85,6 +85,7 @@ enum class KernelKind {
   kAttnPrefill,   // dtype = KV cache; a = head_dim
   kAttnPrefillTc, // dtype = KV cache (f16 / bf16); a = head_dim (64 / 128): tensor-core prefill
   kGemvGlu,       // dtype = weight; a = K, b = M, c = GLU activation (GluAct): gate/up GEMV + GLU
+  kGemvPair,      // dtype = weight; a = K, b = M: two rows per warp, no norm epilogue (gemvPairBody)
   kGraphOps,      // no parameters: the generic ops of a graph program (graph_ops.cuh, graphKernelNames())
 };
 
