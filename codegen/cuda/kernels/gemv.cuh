@@ -339,6 +339,19 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
     if (lane == m % 32) y[(u64)m * n + row] = out[m];  // spread the M stores over lanes
 }
 
+// The R = 2 stream shared by gemvPairBody and gemvGluBody: the dot products of the warp's two
+// weight rows (acc) and the folded norm's scales (inv). Every warp must call it (normScales is a
+// block barrier); false for an inactive warp, which must then return.
+template <typename W, int K, int M>
+__device__ __forceinline__ bool gemvTwoRows(const float* __restrict__ x, const W* const (&wr)[2], bool active,
+                                            const GemvIn& nin, float (&acc)[2][M], float (&inv)[M]) {
+  const bool live = gemvAccumulate<W, K, M, 2>(x, wr, active, nin, nullptr, 0, nullptr, acc);
+  traceMark(0);
+  normScales<K, M>(nin, inv);
+  traceMark(1);
+  return live;
+}
+
 // Two consecutive output rows per warp (rows 2w and 2w + 1 of block b's 8): the R = 2 stream of the
 // GLU-fused GEMV for a plain linear. Each warp streams twice the bytes per block lifetime, so a
 // multi-wave GEMV (the fused QKV projection) has half as many block starts and block-end round
@@ -355,13 +368,8 @@ __device__ __forceinline__ void gemvPairBody(const float* __restrict__ x, const 
   const bool active = row < n;
   const u64 r0 = (u64)(active ? row : 0);
   const W* const wr[2] = {w + r0 * K, w + (r0 + 1) * K};
-  float acc[2][M];
-  const bool live = gemvAccumulate<W, K, M, 2>(x, wr, active, nin, nullptr, 0, nullptr, acc);
-  traceMark(0);
-  float inv[M];
-  normScales<K, M>(nin, inv);  // every warp: a block barrier
-  traceMark(1);
-  if (!live) return;
+  float acc[2][M], inv[M];
+  if (!gemvTwoRows<W, K, M>(x, wr, active, nin, acc, inv)) return;
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     const float b = bias != nullptr ? bias[row + r] : 0.f;
@@ -389,13 +397,8 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
   const bool active = row < inner;
   const u64 g = (u64)(active ? row : 0);
   const W* const wr[2] = {w + g * K, w + (g + inner) * K};
-  float acc[2][M];
-  const bool live = gemvAccumulate<W, K, M, 2>(x, wr, active, nin, nullptr, 0, nullptr, acc);
-  traceMark(0);
-  float inv[M];
-  normScales<K, M>(nin, inv);  // every warp: a block barrier
-  traceMark(1);
-  if (!live) return;
+  float acc[2][M], inv[M];
+  if (!gemvTwoRows<W, K, M>(x, wr, active, nin, acc, inv)) return;
   const float bg = bias != nullptr ? bias[row] : 0.f;
   const float bu = bias != nullptr ? bias[inner + row] : 0.f;
 #pragma unroll
