@@ -167,14 +167,15 @@ __device__ __forceinline__ void prefetchL2Share(const char* p, u64 bytes, u64 pa
 
 // prefetchL2Share's strided form: of each `rowBytes`-long row of [p, ...), only the bytes from
 // `skip` on, for as many rows as `bytes` (the sum of those tails) covers; each thread asks for
-// whole row tails (rows spread over the `parts` blocks' threads). For a GEMV whose first round of
-// loads (the head of every row) is issued into registers before its wait: the tails are what is
-// left for after it. rowBytes and skip multiples of 16, skip < rowBytes.
+// whole row tails, rows dealt round-robin over the `parts` blocks (so every block's bulk-copy
+// unit takes a share, not the first few blocks all of it), then over their threads. For a GEMV
+// whose first round of loads (the head of every row) is issued into registers before its wait:
+// the tails are what is left for after it. rowBytes and skip multiples of 16, skip < rowBytes.
 __device__ __forceinline__ void prefetchL2RowTails(const char* p, u64 bytes, u32 rowBytes, u32 skip, u64 part,
                                                    u64 parts) {
   const u32 tail = rowBytes - skip;
   const u64 rows = bytes / tail;
-  for (u64 r = part * blockDim.x + threadIdx.x; r < rows; r += parts * blockDim.x) {
+  for (u64 r = part + threadIdx.x * parts; r < rows; r += parts * blockDim.x) {
 #if __CUDA_ARCH__ >= 900
     bulkPrefetchL2(p + r * rowBytes + skip, tail);
 #else
