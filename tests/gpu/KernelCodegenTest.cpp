@@ -265,14 +265,21 @@ TEST(KernelCodegen, CacheHitGivesSameBytes) {
   std::filesystem::remove_all(req.cacheDir);
 }
 
-TEST(KernelCodegen, DeterministicWithoutCache) {
-  Weights w = llamaWeights(engine::DType::kF16, 64, 172, 8, 4, 512);
+// The kernel set of a small Llama in `dt` for one arch, compiled without the cache.
+KernelRequest smallUncachedRequest(engine::DType dt, const std::string& arch) {
+  Weights w = llamaWeights(dt, 64, 172, 8, 4, 512);
   auto plan = planKernels(llamaProgram(64, 172, 8, 4, 512), w.lookup());
-  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan.ok());
   KernelRequest req;
-  req.kernels = plan->kernels;
-  req.archs = {"sm_86"};
+  if (plan.ok()) req.kernels = plan->kernels;
+  req.archs = {arch};
   req.cacheDir = "off";
+  return req;
+}
+
+TEST(KernelCodegen, DeterministicWithoutCache) {
+  const KernelRequest req = smallUncachedRequest(engine::DType::kF16, "sm_86");
+  ASSERT_FALSE(req.kernels.empty());
   auto a = compileKernels(req);
   auto b = compileKernels(req);
   ASSERT_TRUE(a.ok() && b.ok());
@@ -282,13 +289,8 @@ TEST(KernelCodegen, DeterministicWithoutCache) {
 // LLMC_KERNEL_TRACE=1 compiles the decode-timeline kernels (a different source, so a different
 // cache key); another value than 0 or 1 is an error that names it.
 TEST(KernelCodegen, TraceKernelsOnRequest) {
-  Weights w = llamaWeights(engine::DType::kF32, 64, 172, 8, 4, 512);
-  auto plan = planKernels(llamaProgram(64, 172, 8, 4, 512), w.lookup());
-  ASSERT_TRUE(plan.ok());
-  KernelRequest req;
-  req.kernels = plan->kernels;
-  req.archs = {"sm_90"};
-  req.cacheDir = "off";
+  const KernelRequest req = smallUncachedRequest(engine::DType::kF32, "sm_90");
+  ASSERT_FALSE(req.kernels.empty());
   setenv("LLMC_KERNEL_TRACE", "1", 1);
   auto traced = compileKernels(req);
   setenv("LLMC_KERNEL_TRACE", "yes", 1);

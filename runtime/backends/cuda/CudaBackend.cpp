@@ -52,6 +52,13 @@ Status envIntInRange(const char* name, int lo, int hi, int* out) {
   return Status::Ok();
 }
 
+// A list of decode kernel kinds from the environment (parseDecodeKinds): unset or empty leaves
+// *mask alone.
+Status envDecodeKinds(const char* name, unsigned* mask) {
+  const char* v = std::getenv(name);
+  return v == nullptr || *v == '\0' ? Status::Ok() : parseDecodeKinds(v, mask, name);
+}
+
 }  // namespace
 
 
@@ -94,14 +101,11 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_L2_PREFETCH_TAILS", 0, 1, &l2PrefetchTails_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_ATTN_CLUSTER", 0, 1, &attnCluster_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_EARLY_NORM_PARTS", 0, 1, &earlyNormParts_));
-  if (const char* f = std::getenv("LLMC_CUDA_TRIGGER_AT_EXIT"); f && *f)
-    LLMC_RETURN_IF_ERROR(parseDecodeKinds(f, &triggerAtExit_, "LLMC_CUDA_TRIGGER_AT_EXIT"));
-  if (const char* f = std::getenv("LLMC_CUDA_GEMV_L2_TAILS"); f && *f)
-    LLMC_RETURN_IF_ERROR(parseDecodeKinds(f, &gemvL2Tails_, "LLMC_CUDA_GEMV_L2_TAILS"));
-  if (const char* f = std::getenv("LLMC_CUDA_GEMV_PAIR"); f && *f)
-    LLMC_RETURN_IF_ERROR(parseDecodeKinds(f, &gemvPair_, "LLMC_CUDA_GEMV_PAIR"));
+  LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_TRIGGER_AT_EXIT", &triggerAtExit_));
+  LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_GEMV_L2_TAILS", &gemvL2Tails_));
+  LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_GEMV_PAIR", &gemvPair_));
+  LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_ABLATE", &ablate_));
   if (const char* f = std::getenv("LLMC_CUDA_ABLATE"); f && *f) {
-    LLMC_RETURN_IF_ERROR(parseDecodeKinds(f, &ablate_, "LLMC_CUDA_ABLATE"));
     std::fprintf(stderr, "llmc: LLMC_CUDA_ABLATE=%s: decode leaves those kernels out; its outputs are wrong "
                  "(a timing diagnostic, docs/perf.md)\n", f);
   }
@@ -216,11 +220,11 @@ Status CudaBackend::prepareSteps() {
       case OpKind::kLinear: {
         p.n = static_cast<int>(infos[s.weight].shape[0]);
         p.k = static_cast<int>(infos[s.weight].shape[1]);
+        // The fused QKV projection (the linear right before a qkv_attention) also has a
+        // two-rows-per-warp kernel (KernelPlan.cpp plans it there only).
+        const bool qkv = i + 1 < prog.steps.size() && prog.steps[i + 1].op == OpKind::kQkvAttention;
         for (int m = 1; m <= kMaxGemvRows; ++m) {
           LLMC_ASSIGN_OR_RETURN(p.gemv[m], get(kernelName({KernelKind::kGemv, p.wdtype, p.k, m})));
-          // The fused QKV projection (the linear right before a qkv_attention): its two-rows-per-warp
-          // kernel too (KernelPlan.cpp plans it there only).
-          const bool qkv = i + 1 < prog.steps.size() && prog.steps[i + 1].op == OpKind::kQkvAttention;
           if (qkv && p.n % 8 == 0) {
             LLMC_ASSIGN_OR_RETURN(p.gemvPair[m], get(kernelName({KernelKind::kGemvPair, p.wdtype, p.k, m})));
           }
