@@ -229,7 +229,7 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
     b.setEarlyNormParts(true);
     b.setGemvL2Tails(cuda::kAblateAttention | cuda::kAblateQkv | cuda::kAblateOProj | cuda::kAblateGateUp |
                      cuda::kAblateDown);
-    b.setGemvPair(cuda::kAblateQkv);  // two rows per warp: the same sums
+    b.setGemvPair(0);  // QKV one row per warp (the default is two): the same sums
   });
   // Decode attention merging its splits inside thread-block clusters (LLMC_CUDA_ATTN_CLUSTER=1;
   // sm_90). It cuts the split count to the cluster size, so the softmax merges in another grouping:
@@ -252,13 +252,17 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
   batch.tokens.assign(toks.begin(), toks.begin() + 20);
   batch.sequences = {SequenceSlice{0, 20, 0, blocks(0, 4)}};
   std::vector<float> o, cl, ex;
+  // Every configuration runs the prefill too: its KV cache is what the decode steps read.
   ASSERT_OK(pdl.backend->forward(batch, &a));
   ASSERT_OK(plain.backend->forward(batch, &b));
   ASSERT_OK(overlap.backend->forward(batch, &o));
   ASSERT_OK(clustered.backend->forward(batch, &cl));
-  ASSERT_EQ(a, b) << "prefill";
-  ASSERT_EQ(cl, b) << "prefill, attention clusters";
-  ASSERT_EQ(o, b) << "prefill, overlap knobs";
+  ASSERT_OK(atExit.backend->forward(batch, &ex));
+  EXPECT_EQ(a, b) << "prefill";
+  EXPECT_EQ(cl, b) << "prefill, attention clusters";
+  EXPECT_EQ(o, b) << "prefill, overlap knobs";
+  EXPECT_EQ(ex, b) << "prefill, dependents launched at exit";
+  ASSERT_FALSE(::testing::Test::HasFailure());
   for (int pos = 20; pos < 60; ++pos) {
     batch.tokens = {toks[pos]};
     batch.sequences = {SequenceSlice{0, 1, pos, blocks(0, 4)}};
@@ -267,10 +271,12 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
     ASSERT_OK(overlap.backend->forward(batch, &o));
     ASSERT_OK(clustered.backend->forward(batch, &cl));
     ASSERT_OK(atExit.backend->forward(batch, &ex));
-    ASSERT_EQ(a, b) << "decode at " << pos;
-    ASSERT_EQ(ex, b) << "decode at " << pos << ", dependents launched at exit";
-    ASSERT_LT(relError(cl, std::vector<double>(b.begin(), b.end())), 1e-4) << "decode at " << pos << ", attention clusters";
-    ASSERT_EQ(o, b) << "decode at " << pos << ", overlap knobs";
+    // EXPECT, then stop at the first failing position: every configuration is checked there.
+    EXPECT_EQ(a, b) << "decode at " << pos;
+    EXPECT_EQ(ex, b) << "decode at " << pos << ", dependents launched at exit";
+    EXPECT_LT(relError(cl, std::vector<double>(b.begin(), b.end())), 1e-4) << "decode at " << pos << ", attention clusters";
+    EXPECT_EQ(o, b) << "decode at " << pos << ", overlap knobs";
+    ASSERT_FALSE(::testing::Test::HasFailure());
   }
   std::filesystem::remove(path);
 }
@@ -755,6 +761,9 @@ TEST(DecodeAblation, ParsesKernelKindsAndNamesAnUnknownOne) {
   EXPECT_EQ(mask, cuda::kAblateQkv | cuda::kAblateGateUp | cuda::kAblateDown);
   ASSERT_OK(cuda::parseDecodeKinds("", &mask, "LLMC_CUDA_ABLATE"));
   EXPECT_EQ(mask, 0u);
+  mask = cuda::kAblateQkv;  // "none" clears a default (LLMC_CUDA_GEMV_PAIR=none)
+  ASSERT_OK(cuda::parseDecodeKinds("none", &mask, "LLMC_CUDA_GEMV_PAIR"));
+  EXPECT_EQ(mask, 0u);
   const Status bad = cuda::parseDecodeKinds("attention,mlp", &mask, "LLMC_CUDA_ABLATE");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("'mlp'"), std::string::npos) << bad.message();
@@ -850,8 +859,8 @@ TEST(DecodeTrace, ReportsEveryLaunchOfTheTracedStep) {
   const std::string report = testing::internal::GetCapturedStderr();
   EXPECT_EQ(got, want) << "the trace kernels must compute what the plain ones do";
   EXPECT_NE(report.find("llmc cuda trace: step 3 (decode)"), std::string::npos) << report;
-  // Launch lines: "  <index> <kind> ...". Per layer: QKV, o_proj and down GEMVs, the GLU GEMV,
-  // decode attention; plus the LM head's GEMV.
+  // Launch lines: "  <index> <kind> ...". Per layer: the QKV GEMV (two rows per warp by default),
+  // o_proj and down GEMVs, the GLU GEMV, decode attention; plus the LM head's GEMV.
   std::map<std::string, int> launches;
   std::istringstream lines(report);
   for (std::string line; std::getline(lines, line);) {
@@ -862,7 +871,8 @@ TEST(DecodeTrace, ReportsEveryLaunchOfTheTracedStep) {
   }
   EXPECT_EQ(launches["attention"], cfg.layers) << report;
   EXPECT_EQ(launches["gemv_glu"], cfg.layers) << report;
-  EXPECT_EQ(launches["gemv"], 3 * cfg.layers + 1) << report;
+  EXPECT_EQ(launches["gemv_pair"], cfg.layers) << report;
+  EXPECT_EQ(launches["gemv"], 2 * cfg.layers + 1) << report;
 
   // Without trace kernels, and with a step number that is not one: errors that say so.
   auto prepareError = [&](const std::string& path) {

@@ -441,7 +441,7 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
   extern "C" __global__ void LLMC_GEMV_GLU_BOUNDS_##M                                              \
       NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
            float* __restrict__ y, int n, ::llmc::GemvIn nin) {                              \
-    ::llmc::TraceScope trace(1, K, w);                                                          \
+    ::llmc::TraceScope trace(4, K, w);                                                          \
     ::llmc::gemvPairBody<W, K, M>(x, w, bias, y, n, nin);                                       \
   }
 

@@ -302,10 +302,13 @@ Status CudaBackend::prepareSteps() {
     prepared_.push_back(p);
   }
   // Each attention's L2 prefetch target: the weight of the next linear (its o_proj), which is
-  // marked as the one that waits for attention (what LLMC_CUDA_ABLATE=o_proj leaves out).
+  // marked as the one that waits for attention (what LLMC_CUDA_ABLATE=o_proj leaves out); the
+  // linear right before a qkv_attention is marked as its QKV projection.
   for (size_t i = 0; i < prepared_.size(); ++i) {
     Prepared& a = prepared_[i];
     if (a.step->op != OpKind::kAttention && a.step->op != OpKind::kQkvAttention) continue;
+    if (i > 0 && a.step->op == OpKind::kQkvAttention && prepared_[i - 1].step->op == OpKind::kLinear)
+      prepared_[i - 1].beforeAttention = true;
     for (size_t j = i + 1; j < prepared_.size(); ++j) {
       const Step& next = *prepared_[j].step;
       if (next.op != OpKind::kLinear) continue;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "CudaHandles.h"
+#include "DecodeAblation.h"
 #include "DecodeTrace.h"
 #include "DeviceWeights.h"
 #include "GemvArgs.h"
@@ -156,6 +157,9 @@ class CudaBackend : public Backend {
     uint64_t prefetchBytes = 0;
     uint64_t prefetchRowBytes = 0;  // one row of that weight (K elements)
     bool afterAttention = false;  // a linear: the first one after an attention step (its o_proj)
+    // A linear right before a fused qkv_attention step (its QKV projection), with or without a
+    // folded norm: the first layer's norm is a kernel of its own, so only this finds its QKV.
+    bool beforeAttention = false;
   };
   // What a step ends with after the program: the logits rows (gathered when the program's output
   // has a row per token) for the host, or their argmax.
@@ -340,8 +344,9 @@ class CudaBackend : public Backend {
   // loads before their wait (LLMC_CUDA_GEMV_L2_TAILS=o_proj,...; an A/B knob, docs/perf.md).
   unsigned gemvL2Tails_ = 0;
   // Kinds (AblateKind bits) whose plain GEMVs (no norm epilogue, not GLU-fused: in practice qkv)
-  // stream two rows per warp, half as many blocks (LLMC_CUDA_GEMV_PAIR=qkv; an A/B knob).
-  unsigned gemvPair_ = 0;
+  // stream two rows per warp, half as many blocks. On for qkv: +1.1% decode on an H100
+  // (docs/perf.md); LLMC_CUDA_GEMV_PAIR=none turns it off.
+  unsigned gemvPair_ = kAblateQkv;
   // 1: GEMVs after a folded norm copy its partials into shared memory right after their wait
   // (GemvInArgs::earlyParts; LLMC_CUDA_EARLY_NORM_PARTS=0|1, an A/B knob, docs/perf.md).
   int earlyNormParts_ = 0;

@@ -187,7 +187,7 @@ unsigned CudaBackend::decodeKindOf(const Prepared& p) const {
   if (p.afterAttention) return kAblateOProj;
   if (p.gluOut >= 0) return kAblateGateUp;
   if (p.normOutSite >= 0) return kAblateDown;
-  if (p.normInSite >= 0) return kAblateQkv;
+  if (p.normInSite >= 0 || p.beforeAttention) return kAblateQkv;
   return 0;
 }
 

@@ -10,7 +10,7 @@ Status parseDecodeKinds(const std::string& list, unsigned* mask, const std::stri
   std::stringstream in(list);
   std::string name;
   while (std::getline(in, name, ',')) {
-    if (name.empty()) continue;
+    if (name.empty() || name == "none") continue;  // "none": a way to turn off a default list
     if (name == "attention") *mask |= kAblateAttention;
     else if (name == "qkv") *mask |= kAblateQkv;
     else if (name == "o_proj") *mask |= kAblateOProj;
@@ -18,7 +18,7 @@ Status parseDecodeKinds(const std::string& list, unsigned* mask, const std::stri
     else if (name == "down") *mask |= kAblateDown;
     else
       return InvalidArgument(variable + "=" + list + ": unknown kernel kind '" + name +
-                             "' (expected a comma-separated list of attention, qkv, o_proj, gate_up, down)");
+                             "' (expected none or a comma-separated list of attention, qkv, o_proj, gate_up, down)");
   }
   return Status::Ok();
 }

@@ -15,13 +15,13 @@ namespace llmc::cuda {
 
 enum AblateKind : unsigned {
   kAblateAttention = 1u << 0,
-  kAblateQkv = 1u << 1,     // a linear reading a folded norm's output, not GLU-fused
+  kAblateQkv = 1u << 1,     // a linear reading a folded norm's output or feeding qkv_attention, not GLU-fused
   kAblateOProj = 1u << 2,   // the linear right after attention
   kAblateGateUp = 1u << 3,  // the GLU-fused gate/up linear
   kAblateDown = 1u << 4,    // a linear that produces a folded norm's statistics, not o_proj
 };
 
-// Parses a comma-separated list of the names above ("" or unset: none) into *mask; `variable`
+// Parses a comma-separated list of the names above ("none": none) into *mask; `variable`
 // names the setting in the error (LLMC_CUDA_ABLATE, LLMC_CUDA_TRIGGER_AT_EXIT).
 Status parseDecodeKinds(const std::string& list, unsigned* mask, const std::string& variable);
 

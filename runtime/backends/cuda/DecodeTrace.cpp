@@ -58,7 +58,9 @@ struct Launch {
   Phases lastPhases;  // of the block that left last: the launch's critical path
 };
 
-const char* kindName(uint32_t kind) { return kind == 1 ? "gemv" : kind == 2 ? "gemv_glu" : kind == 3 ? "attention" : "?"; }
+const char* kindName(uint32_t kind) {
+  return kind == 1 ? "gemv" : kind == 2 ? "gemv_glu" : kind == 3 ? "attention" : kind == 4 ? "gemv_pair" : "?";
+}
 
 }  // namespace
 
