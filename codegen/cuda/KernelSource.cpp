@@ -45,6 +45,7 @@ std::string defineLine(const KernelSpec &s) {
     return "LLMC_DEFINE_GEMV_GLU(" + name + ", " + t + ", " + a + ", " + b + ", " + act + ")";
   }
   case KernelKind::kGemvPair: return "LLMC_DEFINE_GEMV_PAIR(" + name + ", " + t + ", " + a + ", " + b + ")";
+  case KernelKind::kGemvTriple: return "LLMC_DEFINE_GEMV_TRIPLE(" + name + ", " + t + ", " + a + ", " + b + ")";
   case KernelKind::kGraphOps: return "#include \"graph_ops.cuh\"";  // fixed kernels, no parameters
   }
   return "";

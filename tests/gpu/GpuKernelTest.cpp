@@ -41,7 +41,10 @@ TEST_P(GemvTest, MatchesFloat64) {
   LLMC_REQUIRE_GPU();
   const GemvCase c = GetParam();
   KernelSet ks;
-  ASSERT_OK(ks.build({{KernelKind::kGemv, c.dt, c.k, c.m}, {KernelKind::kGemvPair, c.dt, c.k, c.m}}));
+  std::vector<KernelSpec> specs = {{KernelKind::kGemv, c.dt, c.k, c.m}, {KernelKind::kGemvPair, c.dt, c.k, c.m}};
+  const bool triple = c.n % 12 == 0 && c.m <= cuda::kGemvTripleMaxRows;
+  if (triple) specs.push_back({KernelKind::kGemvTriple, c.dt, c.k, c.m});
+  ASSERT_OK(ks.build(specs));
   std::mt19937 rng(1000 + c.n + c.k + c.m);
   const std::vector<float> x = randomVector(rng, static_cast<size_t>(c.m) * c.k);
   const Stored w = store(c.dt, randomVector(rng, static_cast<size_t>(c.n) * c.k, -0.05f, 0.05f));
@@ -82,6 +85,15 @@ TEST_P(GemvTest, MatchesFloat64) {
                          static_cast<const void*>(dw.get()), bp, dy.as<float>(), c.n, cuda::GemvInArgs{}));
     EXPECT_EQ(download<float>(dy, ref.size()), first) << "two rows per warp";
   }
+  // Three rows per warp (n % 12 == 0, M <= 2), with the row-tail prefetch: the same bits too.
+  if (triple) {
+    auto dy = poisoned(static_cast<size_t>(c.m) * c.n);
+    cuda::GemvInArgs in;
+    in.prefetchTails = 1;
+    ASSERT_OK(launchSync(ks.get({KernelKind::kGemvTriple, c.dt, c.k, c.m}), dim3(c.n / 12), dim3(128), 0, xp,
+                         static_cast<const void*>(dw.get()), bp, dy.as<float>(), c.n, in));
+    EXPECT_EQ(download<float>(dy, ref.size()), first) << "three rows per warp";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -91,7 +103,9 @@ INSTANTIATE_TEST_SUITE_P(
                       GemvCase{DType::kF16, 256, 4096, 2, false, false}, GemvCase{DType::kF32, 256, 4096, 5, true, false},
                       GemvCase{DType::kF32, 96, 172, 1, false, false}, GemvCase{DType::kBF16, 96, 172, 4, true, false},
                       GemvCase{DType::kBF16, 64, 4096, 2, false, true}, GemvCase{DType::kBF16, 7, 40, 7, true, false},
-                      GemvCase{DType::kBF16, 130, 1000, 6, false, false}));
+                      GemvCase{DType::kBF16, 130, 1000, 6, false, false},
+                      // Multiples of 12 rows: the three-rows-per-warp kernel too (with 96 x 172 above).
+                      GemvCase{DType::kBF16, 3072, 4096, 1, true, false}, GemvCase{DType::kF16, 1536, 4096, 2, false, false}));
 
 // GEMV-GLU (decode's gate/up projection + llm.glu in one kernel): y[m, j] = act(x[m] . w[j] + b[j]) *
 // (x[m] . w[I + j] + b[I + j]) against float64, for every M, the vector and the scalar (odd K)

@@ -92,6 +92,11 @@ TEST(KernelPlan, LlamaShapes) {
   EXPECT_TRUE(has("llmc_gemv_pair_bf16_k4096_m1"));
   EXPECT_TRUE(has("llmc_gemv_pair_bf16_k4096_m8"));
   EXPECT_FALSE(has("llmc_gemv_pair_bf16_k11008_m1"));
+  // Three rows per warp likewise (12288 rows: a multiple of 12), for M <= 2 only.
+  EXPECT_TRUE(has("llmc_gemv_triple_bf16_k4096_m1"));
+  EXPECT_TRUE(has("llmc_gemv_triple_bf16_k4096_m2"));
+  EXPECT_FALSE(has("llmc_gemv_triple_bf16_k4096_m3"));
+  EXPECT_FALSE(has("llmc_gemv_triple_bf16_k11008_m1"));
   // The gate/up projection fused with its GLU for decode: K = hidden, every M.
   EXPECT_TRUE(has("llmc_gemv_glu_silu_bf16_k4096_m1"));
   EXPECT_TRUE(has("llmc_gemv_glu_silu_bf16_k4096_m8"));

@@ -179,8 +179,9 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
   constexpr int kChunks = K / E;
   constexpr int kFull = kChunks / 32;  // chunks every lane reads
   constexpr int kRem = kChunks % 32;   // lanes [0, kRem) read one more
-  // Loads in flight per row: the same bytes per warp whatever R is; H per pipeline part.
-  constexpr int U = kGemvUnroll / R;
+  // Loads in flight per row: the same bytes per warp whatever R is (rounded up for R = 3); H per
+  // pipeline part.
+  constexpr int U = (kGemvUnroll + R - 1) / R;
   constexpr int P = kGemvPipelineParts < U ? kGemvPipelineParts : U;
   constexpr int H = U / P;
   static_assert(U % P == 0, "the pipeline reloads whole parts");
@@ -339,39 +340,43 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
     if (lane == m % 32) y[(u64)m * n + row] = out[m];  // spread the M stores over lanes
 }
 
-// The R = 2 stream shared by gemvPairBody and gemvGluBody: the dot products of the warp's two
-// weight rows (acc) and the folded norm's scales (inv). Every warp must call it (normScales is a
-// block barrier); false for an inactive warp, which must then return.
-template <typename W, int K, int M>
-__device__ __forceinline__ bool gemvTwoRows(const float* __restrict__ x, const W* const (&wr)[2], bool active,
-                                            const GemvIn& nin, float (&acc)[2][M], float (&inv)[M]) {
-  const bool live = gemvAccumulate<W, K, M, 2>(x, wr, active, nin, nullptr, 0, nullptr, acc);
+// The R-row stream shared by gemvRowsBody (R = 2, 3) and gemvGluBody (R = 2): the dot products
+// of the warp's R weight rows (acc) and the folded norm's scales (inv). Every warp must call it
+// (normScales is a block barrier); false for an inactive warp, which must then return.
+template <typename W, int K, int M, int R>
+__device__ __forceinline__ bool gemvRows(const float* __restrict__ x, const W* const (&wr)[R], bool active,
+                                         const GemvIn& nin, float (&acc)[R][M], float (&inv)[M]) {
+  const bool live = gemvAccumulate<W, K, M, R>(x, wr, active, nin, nullptr, 0, nullptr, acc);
   traceMark(0);
   normScales<K, M>(nin, inv);
   traceMark(1);
   return live;
 }
 
-// Two consecutive output rows per warp (rows 2w and 2w + 1 of block b's 8): the R = 2 stream of the
-// GLU-fused GEMV for a plain linear. Each warp streams twice the bytes per block lifetime, so a
-// multi-wave GEMV (the fused QKV projection) has half as many block starts and block-end round
-// trips (the folded norm's partials) per byte; gate/up, which streams this way, reaches ~98% of the
-// bandwidth where the one-row QKV GEMV reaches ~85% (docs/perf.md). Each row's sum is the one
-// gemvBody computes (gemvAccumulate adds a row's chunks in the same order whatever R is): the
-// same bits. n must be a multiple of 8 (the backend keeps gemvBody otherwise); no norm epilogue.
-template <typename W, int K, int M>
-__device__ __forceinline__ void gemvPairBody(const float* __restrict__ x, const W* __restrict__ w,
+// R consecutive output rows per warp (rows R·w .. R·w + R - 1; R·4 per block): the stream of the
+// GLU-fused GEMV for a plain linear. Each warp streams R times the bytes per block lifetime, so a
+// multi-wave GEMV (the fused QKV projection) has 1/R as many block starts and block-end round
+// trips (the folded norm's partials) per byte; gate/up, which streams two rows, reaches ~98% of
+// the bandwidth where the one-row QKV GEMV reached ~85% (docs/perf.md). R = 3 makes Llama-2-7B's
+// QKV (12288 rows) 1024 blocks, one wave on 132 SMs, where pairs are 1.45 waves whose second
+// runs on under half the SMs' slots. Each row's sum is the one gemvBody computes (gemvAccumulate
+// adds a row's chunks in the same order whatever R is): the same bits. n must be a multiple of
+// 4·R (the backend keeps gemvBody otherwise); no norm epilogue.
+template <typename W, int K, int M, int R>
+__device__ __forceinline__ void gemvRowsBody(const float* __restrict__ x, const W* __restrict__ w,
                                              const float* __restrict__ bias, float* __restrict__ y,
                                              int n, const GemvIn& nin) {
-  const int row = (blockIdx.x * kGemvWarps + (threadIdx.x >> 5)) * 2;
+  const int row = (blockIdx.x * kGemvWarps + (threadIdx.x >> 5)) * R;
   const int lane = threadIdx.x & 31;
   const bool active = row < n;
   const u64 r0 = (u64)(active ? row : 0);
-  const W* const wr[2] = {w + r0 * K, w + (r0 + 1) * K};
-  float acc[2][M], inv[M];
-  if (!gemvTwoRows<W, K, M>(x, wr, active, nin, acc, inv)) return;
+  const W* wr[R];
 #pragma unroll
-  for (int r = 0; r < 2; ++r) {
+  for (int r = 0; r < R; ++r) wr[r] = w + (r0 + r) * K;
+  float acc[R][M], inv[M];
+  if (!gemvRows<W, K, M, R>(x, wr, active, nin, acc, inv)) return;
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
     const float b = bias != nullptr ? bias[row + r] : 0.f;
 #pragma unroll
     for (int m = 0; m < M; ++m) {
@@ -398,7 +403,7 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
   const u64 g = (u64)(active ? row : 0);
   const W* const wr[2] = {w + g * K, w + (g + inner) * K};
   float acc[2][M], inv[M];
-  if (!gemvTwoRows<W, K, M>(x, wr, active, nin, acc, inv)) return;
+  if (!gemvRows<W, K, M, 2>(x, wr, active, nin, acc, inv)) return;
   const float bg = bias != nullptr ? bias[row] : 0.f;
   const float bu = bias != nullptr ? bias[inner + row] : 0.f;
 #pragma unroll
@@ -434,15 +439,22 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
     ::llmc::gemvBody<W, K, M>(x, w, bias, y, n, nin, nout);                                     \
   }
 
-// The two-rows-per-warp GEMV (gemvPairBody): the arguments of LLMC_DEFINE_GEMV without the norm
-// epilogue; n % 8 == 0. Launch: block 128, grid n / 8. Register caps as the GLU-fused GEMV's (the
-// same R = 2 stream).
+// The two- and three-rows-per-warp GEMVs (gemvRowsBody): the arguments of LLMC_DEFINE_GEMV
+// without the norm epilogue; n % (4 * R) == 0. Launch: block 128, grid n / (4 * R). Register caps
+// as the GLU-fused GEMV's (the same stream, R = 2; R = 3 fits them too: codegen test).
 #define LLMC_DEFINE_GEMV_PAIR(NAME, W, K, M)                                                    \
   extern "C" __global__ void LLMC_GEMV_GLU_BOUNDS_##M                                              \
       NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
            float* __restrict__ y, int n, ::llmc::GemvIn nin) {                              \
     ::llmc::TraceScope trace(4, K, w);                                                          \
-    ::llmc::gemvPairBody<W, K, M>(x, w, bias, y, n, nin);                                       \
+    ::llmc::gemvRowsBody<W, K, M, 2>(x, w, bias, y, n, nin);                                    \
+  }
+#define LLMC_DEFINE_GEMV_TRIPLE(NAME, W, K, M)                                                  \
+  extern "C" __global__ void LLMC_GEMV_GLU_BOUNDS_##M                                              \
+      NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
+           float* __restrict__ y, int n, ::llmc::GemvIn nin) {                              \
+    ::llmc::TraceScope trace(5, K, w);                                                          \
+    ::llmc::gemvRowsBody<W, K, M, 3>(x, w, bias, y, n, nin);                                    \
   }
 
 // x: [M, K] f32; w: [2 * inner, K] W (gate rows, then up rows); bias: [2 * inner] f32 or null;

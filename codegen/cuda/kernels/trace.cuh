@@ -28,7 +28,7 @@ struct TraceEvent {
   unsigned long long waited;  // after the wait for the predecessor grid (0: the block never waited)
   unsigned long long end;     // when the block left
   unsigned long long mark[kTraceMarks];  // phase ends inside the kernel (traceMark; 0: not reached)
-  unsigned kind;    // 1 GEMV, 2 GEMV + GLU, 3 decode attention, 4 two-row GEMV
+  unsigned kind;    // 1 GEMV, 2 GEMV + GLU, 3 decode attention, 4 / 5 two- / three-row GEMV
   unsigned info;    // GEMV: K; attention: head_dim
   unsigned sm;      // the SM the block ran on
   unsigned blocks;  // blocks in the launch's grid

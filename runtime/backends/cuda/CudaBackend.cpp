@@ -104,6 +104,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_TRIGGER_AT_EXIT", &triggerAtExit_));
   LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_GEMV_L2_TAILS", &gemvL2Tails_));
   LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_GEMV_PAIR", &gemvPair_));
+  LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_GEMV_TRIPLE", &gemvTriple_));
   LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_ABLATE", &ablate_));
   if (const char* f = std::getenv("LLMC_CUDA_ABLATE"); f && *f) {
     std::fprintf(stderr, "llmc: LLMC_CUDA_ABLATE=%s: decode leaves those kernels out; its outputs are wrong "
@@ -220,13 +221,16 @@ Status CudaBackend::prepareSteps() {
       case OpKind::kLinear: {
         p.n = static_cast<int>(infos[s.weight].shape[0]);
         p.k = static_cast<int>(infos[s.weight].shape[1]);
-        // The fused QKV projection (the linear right before a qkv_attention) also has a
-        // two-rows-per-warp kernel (KernelPlan.cpp plans it there only).
+        // The fused QKV projection (the linear right before a qkv_attention) also has two- and
+        // three-rows-per-warp kernels (KernelPlan.cpp plans them there only).
         const bool qkv = i + 1 < prog.steps.size() && prog.steps[i + 1].op == OpKind::kQkvAttention;
         for (int m = 1; m <= kMaxGemvRows; ++m) {
           LLMC_ASSIGN_OR_RETURN(p.gemv[m], get(kernelName({KernelKind::kGemv, p.wdtype, p.k, m})));
           if (qkv && p.n % 8 == 0) {
             LLMC_ASSIGN_OR_RETURN(p.gemvPair[m], get(kernelName({KernelKind::kGemvPair, p.wdtype, p.k, m})));
+          }
+          if (qkv && p.n % 12 == 0 && m <= kGemvTripleMaxRows) {
+            LLMC_ASSIGN_OR_RETURN(p.gemvTriple[m], get(kernelName({KernelKind::kGemvTriple, p.wdtype, p.k, m})));
           }
         }
         if (p.wdtype != engine::DType::kF32) {

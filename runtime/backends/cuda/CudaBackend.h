@@ -92,6 +92,8 @@ class CudaBackend : public Backend {
   void setGemvL2Tails(unsigned mask) { gemvL2Tails_ = mask; }
   // Plain GEMVs of these decode kinds stream two rows per warp (gemvPairBody; LLMC_CUDA_GEMV_PAIR).
   void setGemvPair(unsigned mask) { gemvPair_ = mask; }
+  // ... three rows per warp (LLMC_CUDA_GEMV_TRIPLE; before the pair where both apply).
+  void setGemvTriple(unsigned mask) { gemvTriple_ = mask; }
   void setEarlyNormParts(bool on) { earlyNormParts_ = on ? 1 : 0; }
   // The tensor-core prefill attention (before prepare(); LLMC_CUDA_PREFILL_TC=0 disables it).
   void setPrefillTcEnabled(bool on) { prefillTc_ = on; }
@@ -130,6 +132,7 @@ class CudaBackend : public Backend {
     cudaKernel_t kernel = nullptr;                        // norms, rope, elementwise, embedding, ...
     std::array<cudaKernel_t, kMaxGemvRows + 1> gemv{};    // linear, by row count
     std::array<cudaKernel_t, kMaxGemvRows + 1> gemvPair{};  // two rows per warp (n % 8 == 0), or null
+    std::array<cudaKernel_t, kGemvTripleMaxRows + 1> gemvTriple{};  // three rows per warp (n % 12 == 0), or null
     // A gate/up linear fused with the glu after it (GluFusion.cpp): the GEMV-GLU kernels by row
     // count and the glu's output value, which it writes; gluFusedAway marks that glu step.
     std::array<cudaKernel_t, kMaxGemvRows + 1> gemvGlu{};
@@ -347,6 +350,10 @@ class CudaBackend : public Backend {
   // stream two rows per warp, half as many blocks. On for qkv: +1.1% decode on an H100
   // (docs/perf.md); LLMC_CUDA_GEMV_PAIR=none turns it off.
   unsigned gemvPair_ = kAblateQkv;
+  // Kinds whose plain GEMVs stream three rows per warp where planned (qkv, M <= 2): Llama-2-7B's
+  // QKV in one wave of 1024 blocks instead of 1.45 waves of pairs (LLMC_CUDA_GEMV_TRIPLE=qkv; an
+  // A/B knob, docs/perf.md).
+  unsigned gemvTriple_ = 0;
   // 1: GEMVs after a folded norm copy its partials into shared memory right after their wait
   // (GemvInArgs::earlyParts; LLMC_CUDA_EARLY_NORM_PARTS=0|1, an A/B knob, docs/perf.md).
   int earlyNormParts_ = 0;

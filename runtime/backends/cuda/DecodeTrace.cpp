@@ -59,7 +59,8 @@ struct Launch {
 };
 
 const char* kindName(uint32_t kind) {
-  return kind == 1 ? "gemv" : kind == 2 ? "gemv_glu" : kind == 3 ? "attention" : kind == 4 ? "gemv_pair" : "?";
+  return kind == 1 ? "gemv" : kind == 2 ? "gemv_glu" : kind == 3 ? "attention" : kind == 4 ? "gemv_pair"
+       : kind == 5 ? "gemv_triple" : "?";
 }
 
 }  // namespace

@@ -31,8 +31,9 @@ namespace llmc::cuda {
 
 inline constexpr char kBundleMagic[8] = {'L', 'L', 'M', 'C', 'K', 'B', 'N', '1'};
 // Bumped whenever a kernel's parameter list changes: the backend passes arguments by the current
-// ABI, so an image of another version must be refused, not run.
-inline constexpr uint32_t kBundleVersion = 11;
+// ABI, so an image of another version must be refused, not run. Also when the backend starts to
+// require a kernel older engines lack (12: the three-rows-per-warp QKV GEMV).
+inline constexpr uint32_t kBundleVersion = 12;
 
 struct KernelImage {
   std::string arch;                  // "sm_90" (cubin) or "compute_90" (PTX)

@@ -44,6 +44,7 @@ std::string kernelName(const KernelSpec& s) {
       return std::string("llmc_gemv_glu_") + (act ? act : "unknown") + "_" + dt + "_k" + a + "_m" + b;
     }
     case KernelKind::kGemvPair: return "llmc_gemv_pair_" + dt + "_k" + a + "_m" + b;
+    case KernelKind::kGemvTriple: return "llmc_gemv_triple_" + dt + "_k" + a + "_m" + b;
     case KernelKind::kGraphOps: return "llmc_g_map";
   }
   return "llmc_unknown";
@@ -211,10 +212,13 @@ StatusOr<KernelPlan> planKernels(const json& program, const WeightLookup& weight
       if (k <= 0 || k > (1 << 20)) return Unsupported(where + ": K = " + std::to_string(k) + " is out of range");
       for (int m = 1; m <= kMaxGemvRows; ++m) {
         specs.insert({KernelKind::kGemv, w->dtype, static_cast<int>(k), m});
-        // The fused QKV projection's two-rows-per-warp GEMV (an A/B knob, LLMC_CUDA_GEMV_PAIR=qkv):
-        // planned for that linear only, since each kernel adds compile time to every build.
-        if (w->shape[0] % 8 == 0 && i + 1 < steps.size() && isOp(steps[i + 1], "qkv_attention"))
-          specs.insert({KernelKind::kGemvPair, w->dtype, static_cast<int>(k), m});
+        // The fused QKV projection's two- and three-rows-per-warp GEMVs (LLMC_CUDA_GEMV_PAIR,
+        // LLMC_CUDA_GEMV_TRIPLE): planned for that linear only, since each kernel adds compile
+        // time to every build.
+        const bool qkv = i + 1 < steps.size() && isOp(steps[i + 1], "qkv_attention");
+        if (qkv && w->shape[0] % 8 == 0) specs.insert({KernelKind::kGemvPair, w->dtype, static_cast<int>(k), m});
+        if (qkv && w->shape[0] % 12 == 0 && m <= kGemvTripleMaxRows)
+          specs.insert({KernelKind::kGemvTriple, w->dtype, static_cast<int>(k), m});
       }
     } else if (op == "rms_norm" || op == "add_rms_norm" || op == "layer_norm") {
       LLMC_ASSIGN_OR_RETURN(const WeightDesc* w, stepWeight(st, "weight", where, weights));

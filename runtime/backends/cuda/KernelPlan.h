@@ -22,6 +22,9 @@ namespace llmc::cuda {
 // Most tokens one step may carry and still take the GEMV path; above it linear layers go to
 // cuBLASLt. GEMV is instantiated for every M in [1, kMaxGemvRows].
 inline constexpr int kMaxGemvRows = 8;
+// The three-rows-per-warp GEMV (an A/B knob for the QKV projection's wave tail) is planned for
+// M <= 2 only (decode at batch 1-2): each kernel adds compile time to every build.
+inline constexpr int kGemvTripleMaxRows = 2;
 // Largest number of query heads one decode-attention block serves (they share one KV head).
 inline constexpr int kMaxDecodeGroup = 8;
 // Most context splits of one decode attention (kMaxDecodeSplits in attention_decode.cuh; the
@@ -87,6 +90,7 @@ enum class KernelKind {
   kGemvGlu,       // dtype = weight; a = K, b = M, c = GLU activation (GluAct): gate/up GEMV + GLU
   kGemvPair,      // dtype = weight; a = K, b = M: two rows per warp, no norm epilogue (gemvPairBody)
   kGraphOps,      // no parameters: the generic ops of a graph program (graph_ops.cuh, graphKernelNames())
+  kGemvTriple,    // dtype = weight; a = K, b = M <= kGemvTripleMaxRows: three rows per warp (gemvRowsBody)
 };
 
 // The activation of a GLU-fused GEMV (KernelSpec::c); the order of llmc::GluActivation.
