@@ -442,20 +442,15 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
 // The two- and three-rows-per-warp GEMVs (gemvRowsBody): the arguments of LLMC_DEFINE_GEMV
 // without the norm epilogue; n % (4 * R) == 0. Launch: block 128, grid n / (4 * R). Register caps
 // as the GLU-fused GEMV's (the same stream, R = 2; R = 3 fits them too: codegen test).
-#define LLMC_DEFINE_GEMV_PAIR(NAME, W, K, M)                                                    \
+#define LLMC_DEFINE_GEMV_ROWS(NAME, W, K, M, R, TRACE_KIND)                                     \
   extern "C" __global__ void LLMC_GEMV_GLU_BOUNDS_##M                                              \
       NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
            float* __restrict__ y, int n, ::llmc::GemvIn nin) {                              \
-    ::llmc::TraceScope trace(4, K, w);                                                          \
-    ::llmc::gemvRowsBody<W, K, M, 2>(x, w, bias, y, n, nin);                                    \
+    ::llmc::TraceScope trace(TRACE_KIND, K, w);                                                 \
+    ::llmc::gemvRowsBody<W, K, M, R>(x, w, bias, y, n, nin);                                    \
   }
-#define LLMC_DEFINE_GEMV_TRIPLE(NAME, W, K, M)                                                  \
-  extern "C" __global__ void LLMC_GEMV_GLU_BOUNDS_##M                                              \
-      NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
-           float* __restrict__ y, int n, ::llmc::GemvIn nin) {                              \
-    ::llmc::TraceScope trace(5, K, w);                                                          \
-    ::llmc::gemvRowsBody<W, K, M, 3>(x, w, bias, y, n, nin);                                    \
-  }
+#define LLMC_DEFINE_GEMV_PAIR(NAME, W, K, M) LLMC_DEFINE_GEMV_ROWS(NAME, W, K, M, 2, 4)
+#define LLMC_DEFINE_GEMV_TRIPLE(NAME, W, K, M) LLMC_DEFINE_GEMV_ROWS(NAME, W, K, M, 3, 5)
 
 // x: [M, K] f32; w: [2 * inner, K] W (gate rows, then up rows); bias: [2 * inner] f32 or null;
 // y: [M, inner] f32 = ACT(gate) * up (must not overlap x). ACT: ::llmc::siluf, geluTanh, geluErf.
