@@ -77,7 +77,7 @@ TEST_P(GemvTest, MatchesFloat64) {
     if (run == 0) first = got;
     else EXPECT_EQ(got, first) << "rerun";
   }
-  // Two rows per warp (gemvPairBody, for n % 8 == 0): each row's sum in the same order, so the
+  // Two rows per warp (gemvRowsBody, for n % 8 == 0): each row's sum in the same order, so the
   // same bits as the one-row kernel.
   if (c.n % 8 == 0) {
     auto dy = poisoned(static_cast<size_t>(c.m) * c.n);

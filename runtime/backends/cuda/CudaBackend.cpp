@@ -223,13 +223,14 @@ Status CudaBackend::prepareSteps() {
         p.k = static_cast<int>(infos[s.weight].shape[1]);
         // The fused QKV projection (the linear right before a qkv_attention) also has two- and
         // three-rows-per-warp kernels (KernelPlan.cpp plans them there only).
-        const bool qkv = i + 1 < prog.steps.size() && prog.steps[i + 1].op == OpKind::kQkvAttention;
+        p.beforeAttention = i + 1 < prog.steps.size() && prog.steps[i + 1].op == OpKind::kQkvAttention;
+        const bool qkv = p.beforeAttention;
         for (int m = 1; m <= kMaxGemvRows; ++m) {
           LLMC_ASSIGN_OR_RETURN(p.gemv[m], get(kernelName({KernelKind::kGemv, p.wdtype, p.k, m})));
-          if (qkv && p.n % 8 == 0) {
+          if (qkv && p.n % gemvRowsBlockRows(2) == 0) {
             LLMC_ASSIGN_OR_RETURN(p.gemvPair[m], get(kernelName({KernelKind::kGemvPair, p.wdtype, p.k, m})));
           }
-          if (qkv && p.n % 12 == 0 && m <= kGemvTripleMaxRows) {
+          if (qkv && p.n % gemvRowsBlockRows(3) == 0 && m <= kGemvTripleMaxRows) {
             LLMC_ASSIGN_OR_RETURN(p.gemvTriple[m], get(kernelName({KernelKind::kGemvTriple, p.wdtype, p.k, m})));
           }
         }
@@ -306,13 +307,10 @@ Status CudaBackend::prepareSteps() {
     prepared_.push_back(p);
   }
   // Each attention's L2 prefetch target: the weight of the next linear (its o_proj), which is
-  // marked as the one that waits for attention (what LLMC_CUDA_ABLATE=o_proj leaves out); the
-  // linear right before a qkv_attention is marked as its QKV projection.
+  // marked as the one that waits for attention (what LLMC_CUDA_ABLATE=o_proj leaves out).
   for (size_t i = 0; i < prepared_.size(); ++i) {
     Prepared& a = prepared_[i];
     if (a.step->op != OpKind::kAttention && a.step->op != OpKind::kQkvAttention) continue;
-    if (i > 0 && a.step->op == OpKind::kQkvAttention && prepared_[i - 1].step->op == OpKind::kLinear)
-      prepared_[i - 1].beforeAttention = true;
     for (size_t j = i + 1; j < prepared_.size(); ++j) {
       const Step& next = *prepared_[j].step;
       if (next.op != OpKind::kLinear) continue;

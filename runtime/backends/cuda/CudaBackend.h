@@ -90,7 +90,7 @@ class CudaBackend : public Backend {
   void setTriggerAtExit(unsigned mask) { triggerAtExit_ = mask; }
   // GEMVs of these decode kinds ask L2 for their row tails before their wait (GemvIn.prefetchTails).
   void setGemvL2Tails(unsigned mask) { gemvL2Tails_ = mask; }
-  // Plain GEMVs of these decode kinds stream two rows per warp (gemvPairBody; LLMC_CUDA_GEMV_PAIR).
+  // Plain GEMVs of these decode kinds stream two rows per warp (gemvRowsBody; LLMC_CUDA_GEMV_PAIR).
   void setGemvPair(unsigned mask) { gemvPair_ = mask; }
   // ... three rows per warp (LLMC_CUDA_GEMV_TRIPLE; before the pair where both apply).
   void setGemvTriple(unsigned mask) { gemvTriple_ = mask; }
@@ -160,8 +160,9 @@ class CudaBackend : public Backend {
     uint64_t prefetchBytes = 0;
     uint64_t prefetchRowBytes = 0;  // one row of that weight (K elements)
     bool afterAttention = false;  // a linear: the first one after an attention step (its o_proj)
-    // A linear right before a fused qkv_attention step (its QKV projection), with or without a
-    // folded norm: the first layer's norm is a kernel of its own, so only this finds its QKV.
+    // A linear right before a fused qkv_attention step (its QKV projection, the one with the
+    // multi-row kernels), with or without a folded norm: the first layer's norm is a kernel of its
+    // own, so normInSite alone misses its QKV.
     bool beforeAttention = false;
   };
   // What a step ends with after the program: the logits rows (gathered when the program's output

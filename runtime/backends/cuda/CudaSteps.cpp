@@ -78,13 +78,14 @@ Status CudaBackend::enqueueProgram(const StepShape& shape) {
 Status CudaBackend::enqueueLinear(const Prepared& p, const void* x, engine::DType xType, void* y, engine::DType yType,
                                   int rows, const GemvInArgs& nin) {
   if (rows <= kMaxGemvRows) {  // handoffType() keeps both f32 here
-    if (rows <= kGemvTripleMaxRows && p.gemvTriple[rows] != nullptr && (gemvTriple_ & decodeKindOf(p)) != 0)
-      return launch(p.gemvTriple[rows], dim3(static_cast<unsigned>(p.n / 12)), dim3(kGemvThreads),
-                    gemvSmemBytes(nin, rows), "gemv_triple", static_cast<const float*>(x), p.w, p.biasF32,
-                    static_cast<float*>(y), p.n, nin);
-    if (p.gemvPair[rows] != nullptr && (gemvPair_ & decodeKindOf(p)) != 0)
-      return launch(p.gemvPair[rows], dim3(static_cast<unsigned>(p.n / 8)), dim3(kGemvThreads), gemvSmemBytes(nin, rows),
-                    "gemv_pair", static_cast<const float*>(x), p.w, p.biasF32, static_cast<float*>(y), p.n, nin);
+    // Several rows per warp (gemvRowsBody) where planned and asked for: three before two.
+    const unsigned kind = decodeKindOf(p);
+    const bool triple = rows <= kGemvTripleMaxRows && p.gemvTriple[rows] != nullptr && (gemvTriple_ & kind) != 0;
+    const cudaKernel_t multi = triple ? p.gemvTriple[rows] : (gemvPair_ & kind) != 0 ? p.gemvPair[rows] : nullptr;
+    if (multi != nullptr)
+      return launch(multi, dim3(static_cast<unsigned>(p.n / gemvRowsBlockRows(triple ? 3 : 2))), dim3(kGemvThreads),
+                    gemvSmemBytes(nin, rows), triple ? "gemv_triple" : "gemv_pair", static_cast<const float*>(x),
+                    p.w, p.biasF32, static_cast<float*>(y), p.n, nin);
     const dim3 grid(static_cast<unsigned>((p.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
     return launch(p.gemv[rows], grid, dim3(kGemvThreads), gemvSmemBytes(nin, rows), "gemv", static_cast<const float*>(x),
                   p.w, p.biasF32, static_cast<float*>(y), p.n, nin, GemvNormOutArgs{});

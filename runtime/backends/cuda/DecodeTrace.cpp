@@ -58,9 +58,10 @@ struct Launch {
   Phases lastPhases;  // of the block that left last: the launch's critical path
 };
 
+// TraceEvent::kind (trace.cuh) by its number.
 const char* kindName(uint32_t kind) {
-  return kind == 1 ? "gemv" : kind == 2 ? "gemv_glu" : kind == 3 ? "attention" : kind == 4 ? "gemv_pair"
-       : kind == 5 ? "gemv_triple" : "?";
+  static const char* const kNames[] = {"?", "gemv", "gemv_glu", "attention", "gemv_pair", "gemv_triple"};
+  return kind < sizeof(kNames) / sizeof(kNames[0]) ? kNames[kind] : "?";
 }
 
 }  // namespace

@@ -210,15 +210,16 @@ StatusOr<KernelPlan> planKernels(const json& program, const WeightLookup& weight
       if (w->shape.size() != 2) return InvalidArgument(where + ": weight is not 2-D");
       const int64_t k = w->shape[1];
       if (k <= 0 || k > (1 << 20)) return Unsupported(where + ": K = " + std::to_string(k) + " is out of range");
+      // The fused QKV projection's two- and three-rows-per-warp GEMVs (LLMC_CUDA_GEMV_PAIR,
+      // LLMC_CUDA_GEMV_TRIPLE): planned for that linear only, since each kernel adds compile
+      // time to every build.
+      const bool qkv = i + 1 < steps.size() && isOp(steps[i + 1], "qkv_attention");
+      const bool pair = qkv && w->shape[0] % gemvRowsBlockRows(2) == 0;
+      const bool triple = qkv && w->shape[0] % gemvRowsBlockRows(3) == 0;
       for (int m = 1; m <= kMaxGemvRows; ++m) {
         specs.insert({KernelKind::kGemv, w->dtype, static_cast<int>(k), m});
-        // The fused QKV projection's two- and three-rows-per-warp GEMVs (LLMC_CUDA_GEMV_PAIR,
-        // LLMC_CUDA_GEMV_TRIPLE): planned for that linear only, since each kernel adds compile
-        // time to every build.
-        const bool qkv = i + 1 < steps.size() && isOp(steps[i + 1], "qkv_attention");
-        if (qkv && w->shape[0] % 8 == 0) specs.insert({KernelKind::kGemvPair, w->dtype, static_cast<int>(k), m});
-        if (qkv && w->shape[0] % 12 == 0 && m <= kGemvTripleMaxRows)
-          specs.insert({KernelKind::kGemvTriple, w->dtype, static_cast<int>(k), m});
+        if (pair) specs.insert({KernelKind::kGemvPair, w->dtype, static_cast<int>(k), m});
+        if (triple && m <= kGemvTripleMaxRows) specs.insert({KernelKind::kGemvTriple, w->dtype, static_cast<int>(k), m});
       }
     } else if (op == "rms_norm" || op == "add_rms_norm" || op == "layer_norm") {
       LLMC_ASSIGN_OR_RETURN(const WeightDesc* w, stepWeight(st, "weight", where, weights));

@@ -74,6 +74,9 @@ inline int gluColumnsPerThread(int inner, int guType, int outType) {
   return guType == outType && guType != 0 && inner % 8 == 0 ? 8 : 1;
 }
 inline constexpr int kGemvRowsPerBlock = 4;
+// Output rows of one block of the R-rows-per-warp GEMV (gemvRowsBody, R = 2 or 3): its kernel is
+// planned, and launched with n / that many blocks, only where it divides n.
+inline constexpr int gemvRowsBlockRows(int rowsPerWarp) { return kGemvRowsPerBlock * rowsPerWarp; }
 // Bytes of each weight row a plain GEMV warp requests before its wait (gemv.cuh: kGemvUnroll
 // 16-byte chunks per lane, 32 lanes): what decode attention's row-tail prefetch skips.
 inline constexpr int kGemvFirstRoundBytes = 8 * 32 * 16;
@@ -88,9 +91,9 @@ enum class KernelKind {
   kAttnPrefill,   // dtype = KV cache; a = head_dim
   kAttnPrefillTc, // dtype = KV cache (f16 / bf16); a = head_dim (64 / 128): tensor-core prefill
   kGemvGlu,       // dtype = weight; a = K, b = M, c = GLU activation (GluAct): gate/up GEMV + GLU
-  kGemvPair,      // dtype = weight; a = K, b = M: two rows per warp, no norm epilogue (gemvPairBody)
-  kGraphOps,      // no parameters: the generic ops of a graph program (graph_ops.cuh, graphKernelNames())
+  kGemvPair,      // dtype = weight; a = K, b = M: two rows per warp, no norm epilogue (gemvRowsBody)
   kGemvTriple,    // dtype = weight; a = K, b = M <= kGemvTripleMaxRows: three rows per warp (gemvRowsBody)
+  kGraphOps,      // no parameters: the generic ops of a graph program (graph_ops.cuh, graphKernelNames())
 };
 
 // The activation of a GLU-fused GEMV (KernelSpec::c); the order of llmc::GluActivation.
