@@ -99,18 +99,6 @@ void attendRef(const PagedCache& c, int s, int pos, const float* q, int h, doubl
     for (int i = 0; i < g.hd; ++i) out[i] += sc[p - lo] / sum * c.values[s][p][1][kvh * g.hd + i];
 }
 
-// Decode attention's staged mode: `keys` keys per chunk, cut to what 48 KB of dynamic shared
-// memory holds (keys and values), and those bytes.
-struct StageLaunch {
-  int keys;
-  size_t bytes;
-};
-StageLaunch stageLaunch(const Geometry& g, int keys) {
-  const size_t perKey = 2 * static_cast<size_t>(g.hd) * engine::dtypeBytes(g.kv);
-  const int k = std::min<int>(keys, static_cast<int>(48 * 1024 / perKey));
-  return {k, k * perKey};
-}
-
 class DecodeTest : public ::testing::TestWithParam<Geometry> {};
 
 TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
@@ -146,7 +134,7 @@ TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
                          static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(),
                          static_cast<unsigned*>(nullptr), static_cast<float*>(nullptr), 0, static_cast<const float*>(nullptr),
                          0, static_cast<const float*>(nullptr), 0, static_cast<const int32_t*>(nullptr),
-                         static_cast<const int32_t*>(nullptr), 0, static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0, 0));
+                         static_cast<const int32_t*>(nullptr), 0, static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0));
     ASSERT_OK(launchSync(ks.get("llmc_attn_combine"), dim3(g.nh, nseq), dim3(128), 0, pm.as<const float>(),
                          pl.as<const float>(), pa.as<const float>(), splits, g.hd, out.as<float>(), g.nh * g.hd));
     const std::vector<float> unfused = download<float>(out, q.size());
@@ -166,29 +154,13 @@ TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
                            counters.as<unsigned>(), fout.as<float>(), g.nh * g.hd, static_cast<const float*>(nullptr), 0,
                            static_cast<const float*>(nullptr), 0, static_cast<const int32_t*>(nullptr),
                            static_cast<const int32_t*>(nullptr), 0, static_cast<const float*>(nullptr), 0, 0, prefetch,
-                           prefetchBytes, 0, run == 2 ? 256 : 0, run == 2 ? 64 : 0, 0));
+                           prefetchBytes, 0, run == 2 ? 256 : 0, run == 2 ? 64 : 0));
       const std::vector<float> fused = download<float>(fout, q.size());
       EXPECT_LT(relError(fused, ref), kF32TolAttention) << "fused, splits " << splits << " run " << run;
       // Same partials, same combine arithmetic (combineSplits): the same bits as the two launches.
       EXPECT_EQ(fused, unfused) << "fused vs unfused, splits " << splits << " run " << run;
       const auto left = download<uint32_t>(counters, static_cast<size_t>(nseq) * blocksY);
       EXPECT_EQ(left, std::vector<uint32_t>(left.size(), 0u)) << "counters after splits " << splits << " run " << run;
-    }
-    // Keys staged in shared memory (LLMC_CUDA_ATTN_STAGE), one key round and the 48 KB cap's worth
-    // per chunk: the lanes take the keys in the register path's order, so the same bits.
-    for (int stage : {16, 64}) {
-      const StageLaunch st = stageLaunch(g, stage);
-      auto fm = poisoned(parts), fl = poisoned(parts), fa = poisoned(parts * g.hd), fout = poisoned(q.size());
-      ASSERT_OK(launchSync(decode, grid, dim3(128), st.bytes, dq.as<const float>(), g.nh * g.hd, static_cast<const void*>(dc.get()),
-                           g.blockSize, dt.as<const int32_t>(), cache.maxBlocks, dl.as<const int32_t>(), g.nh, g.nkv,
-                           static_cast<float>(scale), g.window, fm.as<float>(), fl.as<float>(), fa.as<float>(),
-                           counters.as<unsigned>(), fout.as<float>(), g.nh * g.hd, static_cast<const float*>(nullptr), 0,
-                           static_cast<const float*>(nullptr), 0, static_cast<const int32_t*>(nullptr),
-                           static_cast<const int32_t*>(nullptr), 0, static_cast<const float*>(nullptr), 0, 0,
-                           static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0, st.keys));
-      EXPECT_EQ(download<float>(fout, q.size()), unfused) << "staged " << st.keys << " keys, splits " << splits;
-      const auto left = download<uint32_t>(counters, static_cast<size_t>(nseq) * blocksY);
-      EXPECT_EQ(left, std::vector<uint32_t>(left.size(), 0u)) << "counters after staged, splits " << splits;
     }
     // Cluster merge (sm_90): the splits of a head group are one cluster and merge through shared
     // memory. The same bits as the partials path; neither the partials nor the counters are touched
@@ -202,7 +174,7 @@ TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
                                   cl.as<float>(), ca.as<float>(), poisonedCounters.as<unsigned>(), cout.as<float>(), g.nh * g.hd,
                                   static_cast<const float*>(nullptr), 0, static_cast<const float*>(nullptr), 0,
                                   static_cast<const int32_t*>(nullptr), static_cast<const int32_t*>(nullptr), 0,
-                                  static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 1, 0, 0, 0));
+                                  static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 1, 0, 0));
       EXPECT_EQ(download<float>(cout, q.size()), unfused) << "cluster vs partials, splits " << splits;
       const auto m = download<float>(cm, parts);
       EXPECT_TRUE(std::all_of(m.begin(), m.end(), [](float x) { return std::isnan(x); })) << "cluster wrote partials";
@@ -284,7 +256,7 @@ TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
                            g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(), counters.as<unsigned>(), outU.as<float>(),
                            g.nh * g.hd, static_cast<const float*>(nullptr), 0, static_cast<const float*>(nullptr), 0,
                            static_cast<const int32_t*>(nullptr), static_cast<const int32_t*>(nullptr), 0,
-                           static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0, 0));
+                           static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0));
     }
     const std::vector<float> unfused = download<float>(outU, static_cast<size_t>(nseq) * g.nh * g.hd);
     // Fused, twice (the second run finds the slots written by the first: same result).
@@ -295,7 +267,7 @@ TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
                            dl.as<const int32_t>(), g.nh, g.nkv, static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(),
                            pa.as<float>(), counters.as<unsigned>(), out.as<float>(), g.nh * g.hd, kp, w, vp, w,
                            dpos.as<const int32_t>(), dslots.as<const int32_t>(), rot, dinv.as<const float>(),
-                           static_cast<int>(interleaved), /*earlyTrigger=*/1, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0, 0));
+                           static_cast<int>(interleaved), /*earlyTrigger=*/1, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0));
       const std::vector<uint8_t> stored = download<uint8_t>(dc, cache.bytes.size());
       // The new k/v in their slots: float64 rope of the row, within one rounding to the cache dtype.
       PagedCache ref = cache;
@@ -345,21 +317,8 @@ TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
                                     static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(),
                                     counters.as<unsigned>(), cout.as<float>(), g.nh * g.hd, kp, w, vp, w,
                                     dpos.as<const int32_t>(), dslots.as<const int32_t>(), rot, dinv.as<const float>(),
-                                    static_cast<int>(interleaved), 1, static_cast<const char*>(nullptr), uint64_t{0}, 1, 0, 0, 0));
+                                    static_cast<int>(interleaved), 1, static_cast<const char*>(nullptr), uint64_t{0}, 1, 0, 0));
         EXPECT_EQ(download<float>(cout, want.size()), got) << "cluster fused rope, splits " << splits << " run " << run;
-      }
-      // Staged keys (requested before the wait; the new key copied into its chunk from the
-      // rotated one): the same bits as the register path.
-      for (int stage : {16, 64}) {
-        const StageLaunch st = stageLaunch(g, stage);
-        auto sout = poisoned(want.size());
-        ASSERT_OK(launchSync(decode, grid, dim3(128), st.bytes, qp, w, dc.get(), g.blockSize, dt.as<const int32_t>(),
-                             cache.maxBlocks, dl.as<const int32_t>(), g.nh, g.nkv, static_cast<float>(scale), g.window,
-                             pm.as<float>(), pl.as<float>(), pa.as<float>(), counters.as<unsigned>(), sout.as<float>(),
-                             g.nh * g.hd, kp, w, vp, w, dpos.as<const int32_t>(), dslots.as<const int32_t>(), rot,
-                             dinv.as<const float>(), static_cast<int>(interleaved), 1, static_cast<const char*>(nullptr),
-                             uint64_t{0}, 0, 0, 0, st.keys));
-        EXPECT_EQ(download<float>(sout, want.size()), got) << "staged " << st.keys << " keys, fused rope, splits " << splits << " run " << run;
       }
     }
   }

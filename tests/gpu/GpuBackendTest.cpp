@@ -230,7 +230,6 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
     b.setGemvL2Tails(cuda::kAblateAttention | cuda::kAblateQkv | cuda::kAblateOProj | cuda::kAblateGateUp |
                      cuda::kAblateDown);
     b.setGemvPair(0);  // QKV one row per warp (the default is two): the same sums
-    b.setAttentionStageKeys(64);  // keys staged in shared memory: the register path's order
   });
   // Decode attention merging its splits inside thread-block clusters (LLMC_CUDA_ATTN_CLUSTER=1;
   // sm_90). It cuts the split count to the cluster size, so the softmax merges in another grouping:
@@ -243,7 +242,6 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
   Loaded atExit = load(path, smallOptions(), true, true, [](cuda::CudaBackend& b) {
     b.setL2PrefetchTails(true);
     b.setGemvTriple(cuda::kAblateQkv);
-    b.setAttentionStageKeys(16);  // one key round per chunk: several chunks per split
     b.setTriggerAtExit(cuda::kAblateAttention | cuda::kAblateQkv | cuda::kAblateOProj | cuda::kAblateGateUp |
                        cuda::kAblateDown);
   });

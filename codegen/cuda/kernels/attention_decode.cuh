@@ -67,18 +67,14 @@ __device__ __forceinline__ void mergeSplit(float& m, float& l, float& a, float m
   m = mn;
 }
 
-// Splits whose partials combineSplits requests at once, before merging them: one L2 round trip
-// per batch (7B on 132 SMs: 9-17 splits), where merging as they arrived took a round trip per 4.
-constexpr int kCombineBatch = 16;
-
 // out[g * hd + d] = sum_s acc_s[d] 2^(m_s - M) / sum_s l_s 2^(m_s - M), M = max_s m_s, for the G
 // heads whose partials start at partM/partL[part0 + g * nsplit] (splits consecutive) and
 // partAcc[(part0 + g * nsplit + s) * hd]. Called by a whole block; used by llmc_attn_combine and by
 // the last split block of the fused decode kernel, so both paths do the same arithmetic. One pass
 // per output element, merging split after split with a running maximum: every load is issued up
-// front (none depends on another; kCombineBatch splits at a time), where a pass for the weights, a
-// barrier and a pass for the values took three round trips on the decode critical path. For one
-// split the result is acc * (1 / l), what the single-split direct store computes. The partials were written by other
+// front (none depends on another), where a pass for the weights, a barrier and a pass for the
+// values took three round trips on the decode critical path. For one split the result is
+// acc * (1 / l), what the single-split direct store computes. The partials were written by other
 // blocks of this or the previous grid: loads go through L2 (.cg), never a stale L1 line.
 template <int G>
 __device__ __forceinline__ void combineSplits(const float* partM, const float* partL, const float* partAcc,
@@ -87,18 +83,9 @@ __device__ __forceinline__ void combineSplits(const float* partM, const float* p
     const int g = idx / hd, d = idx % hd;
     const u64 p = part0 + (u64)g * nsplit;
     float m = LLMC_NEG_INF, l = 0.f, a = 0.f;
-    for (int s0 = 0; s0 < nsplit; s0 += kCombineBatch) {
-      float bm[kCombineBatch], bl[kCombineBatch], ba[kCombineBatch];
-#pragma unroll
-      for (int i = 0; i < kCombineBatch; ++i) {  // an absent split is empty: mergeSplit skips it
-        const bool in = s0 + i < nsplit;
-        bm[i] = in ? __ldcg(partM + p + s0 + i) : LLMC_NEG_INF;
-        bl[i] = in ? __ldcg(partL + p + s0 + i) : 0.f;
-        ba[i] = in ? __ldcg(partAcc + (p + s0 + i) * hd + d) : 0.f;
-      }
-#pragma unroll
-      for (int i = 0; i < kCombineBatch; ++i) mergeSplit(m, l, a, bm[i], bl[i], ba[i]);
-    }
+#pragma unroll 4
+    for (int s = 0; s < nsplit; ++s)
+      mergeSplit(m, l, a, __ldcg(partM + p + s), __ldcg(partL + p + s), __ldcg(partAcc + (p + s) * hd + d));
     out[(u64)g * hd + d] = a * (l > 0.f ? 1.f / l : 0.f);
   }
 }
@@ -130,7 +117,7 @@ __device__ __forceinline__ void attnDecodeBody(
     const float* __restrict__ vIn, int vStride, const int* __restrict__ positions,
     const int* __restrict__ slots, int rot, const float* __restrict__ invFreq, int interleaved,
     int earlyTrigger, const char* __restrict__ prefetch, u64 prefetchBytes, int clusterCombine,
-    int prefetchRowBytes, int prefetchSkip, int stageKeys) {
+    int prefetchRowBytes, int prefetchSkip) {
   // Rows of blockIdx.y past the attention's own are L2 prefetch blocks: they ask for the next
   // kernel's weights (prefetch, prefetchBytes) and leave, so that weight stream runs while this
   // latency-bound kernel would leave the memory system mostly idle. Weights never change during a
@@ -219,40 +206,13 @@ __device__ __forceinline__ void attnDecodeBody(
     }
   };
 
-  // Staged mode (stageKeys > 0, rounded down to whole key rounds): the block's keys and values are
-  // copied into dynamic shared memory (cp.async, stageKeys keys at a time) instead of UK groups per
-  // lane in registers, so the whole split range (28 keys for 7B at context 247 on 132 SMs) is
-  // requested in one round before the wait, and the key loop then reads shared memory only. The
-  // lanes take the keys in the same order as the register path, so the sums are the same bits.
-  extern __shared__ __align__(16) unsigned char smStage[];
-  const int stageLen = stageKeys / kStep * kStep;
-  KV* const stK = reinterpret_cast<KV*>(smStage);
-  KV* const stV = stK + (u64)stageLen * HD;
-  auto stageChunk = [&](int c0) {  // keys [c0, min(c0 + stageLen, k1)) but the new one
-    const int n = min(stageLen, k1 - c0);
-    for (int idx = threadIdx.x; idx < n * S::CH; idx += blockDim.x) {
-      const int kk = idx / S::CH, c = idx % S::CH, key = c0 + kk;
-      if (key == newKey) continue;
-      const int blk = table[key / blockSize];
-      const KV* kr = cache + (u64)blk * 2 * numKvHeads * blockSize * HD + headOff + (u64)(key % blockSize) * HD + c * E;
-      cpAsync16(sharedAddress(stK + kk * HD + c * E), kr, 16);
-      cpAsync16(sharedAddress(stV + kk * HD + c * E), kr + vOff, 16);
-    }
-    cpAsyncCommit();
-  };
-
   // Programmatic dependent launch: with the fused rope nothing this launch reads from the cache is
   // written during the step (the new key comes from shared memory), so the first key groups are
   // requested before waiting for the q/k/v producer, overlapping its tail. Without it the previous
   // kernel (rope_kv_write) writes the cache: wait first.
   // earlyTrigger: the next kernel (the o_proj GEMV) may launch as soon as every block of this one
   // has started, so its weight prefetch overlaps this latency-bound kernel and the QKV GEMV's tail.
-  if (ropeMode && k0 < k1) {
-    if (stageLen > 0)
-      stageChunk(k0);
-    else
-      loadKeys(k0);
-  }
+  if (ropeMode && k0 < k1) loadKeys(k0);
   pdlEnter(earlyTrigger);
 
   if (ropeMode) {
@@ -311,74 +271,41 @@ __device__ __forceinline__ void attnDecodeBody(
     for (int i = 0; i < N; ++i) acc[g][i] = 0.f;
   }
 
-  // One key per LPK lanes: its chunks kc / vc (the lane's CPL of them), valid: within the range.
-  auto attendKey = [&](const uint4 (&kc)[S::CPL], const uint4 (&vc)[S::CPL], bool isValid) {
-    float kf[N], vf[N];
+  for (int base = k0; base < k1; base += kStep * UK) {
+    if (!ropeMode || base != k0) loadKeys(base);  // the first groups of the fused mode are in flight
+    if (newKey >= 0) takeNewKey(base);
 #pragma unroll
-    for (int j = 0; j < CPL; ++j) {
-      const bool own = isValid && sub + j * LPK < S::CH;
-      if (own) {
-        unpack16(kc[j], (const KV*)nullptr, kf + j * E);
-        unpack16(vc[j], (const KV*)nullptr, vf + j * E);
-      } else {
+    for (int u = 0; u < UK; ++u) {
+      float kf[N], vf[N];
 #pragma unroll
-        for (int e = 0; e < E; ++e) kf[j * E + e] = vf[j * E + e] = 0.f;
-      }
-    }
+      for (int j = 0; j < CPL; ++j) {
+        const bool own = valid[u] && sub + j * LPK < S::CH;
+        if (own) {
+          unpack16(kv[u][j], (const KV*)nullptr, kf + j * E);
+          unpack16(vv[u][j], (const KV*)nullptr, vf + j * E);
+        } else {
 #pragma unroll
-    for (int g = 0; g < G; ++g) {
-      float s = 0.f;
-#pragma unroll
-      for (int i = 0; i < N; ++i) s = fmaf(qf[g][i], kf[i], s);
-      // Sum over the LPK lanes that share this key (aligned groups: xor stays inside).
-#pragma unroll
-      for (int o = LPK / 2; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-      if (isValid) {
-        const float mn = fmaxf(m[g], s);
-        const float corr = exp2f(m[g] - mn);  // m = -inf the first time: corr = 0, acc is 0
-        const float p = exp2f(s - mn);
-        l[g] = l[g] * corr + p;
-#pragma unroll
-        for (int i = 0; i < N; ++i) acc[g][i] = fmaf(p, vf[i], acc[g][i] * corr);
-        m[g] = mn;
-      }
-    }
-  };
-
-  if (stageLen > 0) {
-    for (int c0 = k0; c0 < k1; c0 += stageLen) {
-      if (!ropeMode || c0 != k0) {  // the fused mode's first chunk is in flight
-        __syncthreads();             // no warp still reads the previous chunk
-        stageChunk(c0);
-      }
-      cpAsyncWait<0>();
-      const int c1 = min(k1, c0 + stageLen);
-      if (newKey >= c0 && newKey < c1)  // the rotated new key (smK / smV, a barrier ago) into its slot
-        for (int c = threadIdx.x; c < S::CH; c += blockDim.x) {
-          *reinterpret_cast<uint4*>(stK + (newKey - c0) * HD + c * E) = *reinterpret_cast<const uint4*>(smK + c * E);
-          *reinterpret_cast<uint4*>(stV + (newKey - c0) * HD + c * E) = *reinterpret_cast<const uint4*>(smV + c * E);
+          for (int e = 0; e < E; ++e) kf[j * E + e] = vf[j * E + e] = 0.f;
         }
-      __syncthreads();
-      for (int base = c0; base < c1; base += kStep) {
-        const int key = base + warp * KPW + keyInWarp;
-        uint4 kc[CPL], vc[CPL];
-#pragma unroll
-        for (int j = 0; j < CPL; ++j) {
-          const int c = sub + j * LPK;
-          if (key < c1 && c < S::CH) {
-            kc[j] = *reinterpret_cast<const uint4*>(stK + (key - c0) * HD + c * E);
-            vc[j] = *reinterpret_cast<const uint4*>(stV + (key - c0) * HD + c * E);
-          }
-        }
-        attendKey(kc, vc, key < c1);
       }
-    }
-  } else {
-    for (int base = k0; base < k1; base += kStep * UK) {
-      if (!ropeMode || base != k0) loadKeys(base);  // the first groups of the fused mode are in flight
-      if (newKey >= 0) takeNewKey(base);
 #pragma unroll
-      for (int u = 0; u < UK; ++u) attendKey(kv[u], vv[u], valid[u]);
+      for (int g = 0; g < G; ++g) {
+        float s = 0.f;
+#pragma unroll
+        for (int i = 0; i < N; ++i) s = fmaf(qf[g][i], kf[i], s);
+        // Sum over the LPK lanes that share this key (aligned groups: xor stays inside).
+#pragma unroll
+        for (int o = LPK / 2; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+        if (valid[u]) {
+          const float mn = fmaxf(m[g], s);
+          const float corr = exp2f(m[g] - mn);  // m = -inf the first time: corr = 0, acc is 0
+          const float p = exp2f(s - mn);
+          l[g] = l[g] * corr + p;
+#pragma unroll
+          for (int i = 0; i < N; ++i) acc[g][i] = fmaf(p, vf[i], acc[g][i] * corr);
+          m[g] = mn;
+        }
+      }
     }
   }
 
@@ -508,9 +435,6 @@ __device__ __forceinline__ void attnDecodeBody(
 // clusterCombine != 0 (sm_90 only, fused, nsplit > 1): the launch's cluster dimension is
 //   (nsplit, 1, 1), so a head group's split blocks form one cluster; they merge through each
 //   other's shared memory (combineCluster) and neither partials nor counters are touched.
-// stageKeys > 0: the keys and values are staged in shared memory (2 * stageKeys * HD elements of
-//   KV, the launch's dynamic shared memory), stageKeys rounded down to a multiple of the block's
-//   key round (4 warps x 32 / LPK keys); 0: UK key groups per lane in registers.
 // Launch: grid (nsplit <= kMaxDecodeSplits, nkv * (nh / nkv / G) + prefetch rows, nseq), block 128. (128, 4): at
 // most 128 registers, which stops ptxas (sm_86) from picking ~56 and spilling.
 #define LLMC_DEFINE_ATTN_DECODE(NAME, KV, HD, G)                                                 \
@@ -523,8 +447,7 @@ __device__ __forceinline__ void attnDecodeBody(
       const float* __restrict__ vIn, int vStride, const int* __restrict__ positions,             \
       const int* __restrict__ slots, int rot, const float* __restrict__ invFreq,                 \
       int interleaved, int earlyTrigger, const char* __restrict__ prefetch,                     \
-      ::llmc::u64 prefetchBytes, int clusterCombine, int prefetchRowBytes, int prefetchSkip,       \
-      int stageKeys) {                                                                            \
+      ::llmc::u64 prefetchBytes, int clusterCombine, int prefetchRowBytes, int prefetchSkip) {     \
     /* attnDecodeBody calls pdlEnter itself, after its first loads in the fused-rope mode. */    \
     ::llmc::TraceScope trace(3, HD, cache); /* empty unless LLMC_TRACE (trace.cuh) */           \
     ::llmc::attnDecodeBody<KV, HD, G>(q, qStride, cache, blockSize, blockTables, maxBlocks,      \
@@ -532,7 +455,7 @@ __device__ __forceinline__ void attnDecodeBody(
                                       partL, partAcc, counters, out, oStride, kIn, kStride, vIn, \
                                       vStride, positions, slots, rot, invFreq, interleaved,      \
                                       earlyTrigger, prefetch, prefetchBytes, clusterCombine,     \
-                                      prefetchRowBytes, prefetchSkip, stageKeys);                \
+                                      prefetchRowBytes, prefetchSkip);                           \
   }
 
 // The unfused combine: out[s*oStride + h*hd + d] from the nsplit partials of (s, h) (combineSplits).

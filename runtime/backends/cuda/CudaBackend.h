@@ -81,9 +81,6 @@ class CudaBackend : public Backend {
   void setEarlyTriggerEnabled(bool on) { earlyTrigger_ = on ? 1 : 0; }
   // Decode attention merges its splits inside a thread-block cluster (sm_90; before prepare()).
   void setAttentionClusterEnabled(bool on) { attnCluster_ = on ? 1 : 0; }
-  // Decode attention stages up to `keys` keys per block in shared memory (0: registers;
-  // LLMC_CUDA_ATTN_STAGE; before prepare() or between steps).
-  void setAttentionStageKeys(int keys) { attnStageKeys_ = keys; }
   // Decode attention also asks L2 for up to `mb` MiB of the next GEMV's weight (0: off).
   void setL2PrefetchMb(int mb) { l2PrefetchMb_ = mb; }
   // ... only the part of each weight row the GEMV reads after its wait (LLMC_CUDA_L2_PREFETCH_TAILS).
@@ -231,8 +228,7 @@ class CudaBackend : public Backend {
   Status launch(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, const char* what, Args... args);
   // The same with a thread-block cluster of (clusterX, 1, 1) blocks (sm_90; 0: no cluster).
   template <typename... Args>
-  Status launchInCluster(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, unsigned clusterX, const char* what,
-                         Args... args);
+  Status launchInCluster(cudaKernel_t k, dim3 grid, dim3 block, unsigned clusterX, const char* what, Args... args);
   Status launchArgv(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, unsigned clusterX, const char* what,
                     void** argv);
   // Whether decode attention merges its splits inside a thread-block cluster (LLMC_CUDA_ATTN_CLUSTER
@@ -340,13 +336,6 @@ class CudaBackend : public Backend {
   // through each other's shared memory (sm_90; at most kMaxClusterSplits splits), instead of
   // global partials and an arrival counter (LLMC_CUDA_ATTN_CLUSTER=0|1).
   int attnCluster_ = 0;
-  // Keys (and their values) decode attention copies into shared memory per block before its wait,
-  // at most; 0: UK key groups per lane in registers (LLMC_CUDA_ATTN_STAGE, 0..1024; the launch
-  // caps it at kMaxAttnStageBytes of shared memory).
-  int attnStageKeys_ = 0;
-  // The decode attention launch's dynamic shared memory for attnStageKeys_ (0 when off), and the
-  // keys that fit in it.
-  int attnStageKeysFor(int headDim) const;
   // Decode kernels left out for a timing diagnostic (DecodeAblation.h; LLMC_CUDA_ABLATE): 0 = none.
   unsigned ablate_ = 0;
   // The decode kernel kind of a step (an AblateKind bit; 0 for the other steps).
@@ -396,10 +385,10 @@ Status CudaBackend::launch(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, c
   return launchArgv(k, grid, block, smem, 0, what, argv);
 }
 template <typename... Args>
-Status CudaBackend::launchInCluster(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, unsigned clusterX,
-                                    const char* what, Args... args) {
+Status CudaBackend::launchInCluster(cudaKernel_t k, dim3 grid, dim3 block, unsigned clusterX, const char* what,
+                                    Args... args) {
   void* argv[] = {static_cast<void*>(&args)...};
-  return launchArgv(k, grid, block, smem, clusterX, what, argv);
+  return launchArgv(k, grid, block, 0, clusterX, what, argv);
 }
 
 }  // namespace llmc::cuda

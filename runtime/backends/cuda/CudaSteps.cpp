@@ -34,14 +34,6 @@ int CudaBackend::decodeSplits(int nseq, int numKvHeads, int group, int numHeads)
   return clusterMerge() ? std::min(splits, kMaxClusterSplits) : splits;
 }
 
-// Dynamic shared memory a launch may use without the opt-in attribute: the staged keys stay under it.
-constexpr int kMaxAttnStageBytes = 48 * 1024;
-
-int CudaBackend::attnStageKeysFor(int headDim) const {
-  const int perKey = 2 * headDim * static_cast<int>(engine::dtypeBytes(plan_.kvDtype));  // its key and value
-  return std::min(attnStageKeys_, kMaxAttnStageBytes / std::max(perKey, 1));
-}
-
 bool CudaBackend::clusterMerge() const { return attnCluster_ != 0 && cc_ >= 90 && fusedAttn_; }
 
 Status CudaBackend::launchArgv(cudaKernel_t k, dim3 grid, dim3 block, size_t smem, unsigned clusterX,
@@ -166,16 +158,14 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
     const int qInStride = ropeInKernel ? qStride : nh * hd;
     // decodeSplits kept the split count within one cluster; one split needs no merge.
     const unsigned clusterX = clusterMerge() && splits > 1 ? static_cast<unsigned>(splits) : 0;
-    const int stageKeys = attnStageKeysFor(hd);
-    const size_t stageBytes = static_cast<size_t>(stageKeys) * 2 * hd * engine::dtypeBytes(plan_.kvDtype);
-    LLMC_RETURN_IF_ERROR(launchInCluster(p.decode, grid, dim3(128), stageBytes, clusterX, "attn_decode", qIn, qInStride, cache, bs, tables,
+    LLMC_RETURN_IF_ERROR(launchInCluster(p.decode, grid, dim3(128), clusterX, "attn_decode", qIn, qInStride, cache, bs, tables,
                                 maxBlocksPerSeq_, meta + offSeqLens_, nh, nkv, scale, window, partM, partL, partAcc,
                                 attnCounters_.as<unsigned>(), fusedOut, nh * hd,
                                 ropeInKernel ? static_cast<const float*>(k) : nullptr, kStride,
                                 ropeInKernel ? static_cast<const float*>(v) : nullptr, vStride, meta + offPositions_,
                                 meta + offSlots_, rot, p.invFreq, static_cast<int>(a.interleaved), triggerMode(p),
                                 static_cast<const char*>(p.prefetchW), prefetchBytes, clusterX > 0 ? 1 : 0,
-                                tails ? static_cast<int>(rowBytes) : 0, tails ? kGemvFirstRoundBytes : 0, stageKeys));
+                                tails ? static_cast<int>(rowBytes) : 0, tails ? kGemvFirstRoundBytes : 0));
     if (fusedAttn_) return Status::Ok();
     return launch(p.kernel, dim3(nh, shape.nseq), dim3(128), 0, "attn_combine", static_cast<const float*>(partM),
                   static_cast<const float*>(partL), static_cast<const float*>(partAcc), splits, hd, out, nh * hd);
