@@ -143,6 +143,18 @@ TEST(KernelPlan, DecodeGroup) {
   EXPECT_EQ(decodeGroup(96, 4), 8);   // 24 per group
 }
 
+// QKV three rows per warp only where that alone makes the grid one wave (132 SMs x 8 blocks).
+TEST(KernelPlan, TripleRowsWhereTheyMakeOneWave) {
+  const int64_t slots = 132 * 8;
+  EXPECT_TRUE(preferGemvTriple(12288, 2, slots, slots));    // Llama-2-7B: 1536 pair blocks -> 1024
+  EXPECT_FALSE(preferGemvTriple(6144, 2, slots, slots));    // Llama-3-8B: 768 pair blocks fit already
+  EXPECT_FALSE(preferGemvTriple(12288, 2, slots, 1000));    // 1024 triple blocks would not fit either
+  EXPECT_FALSE(preferGemvTriple(12288 + 8, 2, slots, slots));  // not a multiple of 12: not planned
+  EXPECT_TRUE(preferGemvTriple(6144, 1, slots, slots));     // against one row per warp: 1536 blocks
+  EXPECT_FALSE(preferGemvTriple(3072, 1, slots, slots));    // 768 one-row blocks fit
+  EXPECT_FALSE(preferGemvTriple(12288, 2, slots, 0));       // occupancy unknown: keep the other shape
+}
+
 TEST(KernelPlan, RejectsBadInput) {
   Weights w = llamaWeights(engine::DType::kBF16, 64, 172, 8, 4, 512);
   json p = llamaProgram(64, 172, 8, 4, 512);

@@ -68,6 +68,15 @@ int64_t roundUp(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
 }  // namespace
 
+int64_t CudaBackend::residentSlots(cudaKernel_t k, int threads) const {
+  int perSm = 0;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, reinterpret_cast<const void*>(k), threads, 0) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return static_cast<int64_t>(perSm) * smCount_;
+}
+
 CudaBackend::~CudaBackend() {
   if (stream_) cudaStreamSynchronize(stream_.get());
 }
@@ -104,6 +113,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_TRIGGER_AT_EXIT", &triggerAtExit_));
   LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_GEMV_L2_TAILS", &gemvL2Tails_));
   LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_GEMV_PAIR", &gemvPair_));
+  if (const char* t = std::getenv("LLMC_CUDA_GEMV_TRIPLE"); t && *t) gemvTripleAuto_ = false;
   LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_GEMV_TRIPLE", &gemvTriple_));
   LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_ABLATE", &ablate_));
   if (const char* f = std::getenv("LLMC_CUDA_ABLATE"); f && *f) {
@@ -232,6 +242,12 @@ Status CudaBackend::prepareSteps() {
           }
           if (qkv && p.n % gemvRowsBlockRows(3) == 0 && m <= kGemvTripleMaxRows) {
             LLMC_ASSIGN_OR_RETURN(p.gemvTriple[m], get(kernelName({KernelKind::kGemvTriple, p.wdtype, p.k, m})));
+            // By default only where it makes the grid one wave (preferGemvTriple); the knob forces it.
+            const bool pair = p.gemvPair[m] != nullptr && (gemvPair_ & kAblateQkv) != 0;
+            if (gemvTripleAuto_ &&
+                !preferGemvTriple(p.n, pair ? 2 : 1, residentSlots(pair ? p.gemvPair[m] : p.gemv[m], kGemvThreads),
+                                  residentSlots(p.gemvTriple[m], kGemvThreads)))
+              p.gemvTriple[m] = nullptr;
           }
         }
         if (p.wdtype != engine::DType::kF32) {

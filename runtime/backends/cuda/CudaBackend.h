@@ -93,7 +93,10 @@ class CudaBackend : public Backend {
   // Plain GEMVs of these decode kinds stream two rows per warp (gemvRowsBody; LLMC_CUDA_GEMV_PAIR).
   void setGemvPair(unsigned mask) { gemvPair_ = mask; }
   // ... three rows per warp (LLMC_CUDA_GEMV_TRIPLE; before the pair where both apply).
-  void setGemvTriple(unsigned mask) { gemvTriple_ = mask; }
+  void setGemvTriple(unsigned mask) {
+    gemvTriple_ = mask;
+    gemvTripleAuto_ = false;
+  }
   void setEarlyNormParts(bool on) { earlyNormParts_ = on ? 1 : 0; }
   // The tensor-core prefill attention (before prepare(); LLMC_CUDA_PREFILL_TC=0 disables it).
   void setPrefillTcEnabled(bool on) { prefillTc_ = on; }
@@ -352,9 +355,13 @@ class CudaBackend : public Backend {
   // (docs/perf.md); LLMC_CUDA_GEMV_PAIR=none turns it off.
   unsigned gemvPair_ = kAblateQkv;
   // Kinds whose plain GEMVs stream three rows per warp where planned (qkv, M <= 2): Llama-2-7B's
-  // QKV in one wave of 1024 blocks instead of 1.45 waves of pairs (LLMC_CUDA_GEMV_TRIPLE=qkv; an
-  // A/B knob, docs/perf.md).
-  unsigned gemvTriple_ = 0;
+  // QKV in one wave of 1024 blocks instead of 1.45 waves of pairs (+2.5% decode on an H100,
+  // docs/perf.md). gemvTripleAuto_ (the default): only where preferGemvTriple finds that shape the
+  // one that fits one wave; LLMC_CUDA_GEMV_TRIPLE=qkv|none (or setGemvTriple) decides instead.
+  unsigned gemvTriple_ = kAblateQkv;
+  bool gemvTripleAuto_ = true;
+  // Blocks of `threads` threads of kernel k resident at once on the whole GPU (0 when unknown).
+  int64_t residentSlots(cudaKernel_t k, int threads) const;
   // 1: GEMVs after a folded norm copy its partials into shared memory right after their wait
   // (GemvInArgs::earlyParts; LLMC_CUDA_EARLY_NORM_PARTS=0|1, an A/B knob, docs/perf.md).
   int earlyNormParts_ = 0;

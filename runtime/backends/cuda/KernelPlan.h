@@ -77,6 +77,16 @@ inline constexpr int kGemvRowsPerBlock = 4;
 // Output rows of one block of the R-rows-per-warp GEMV (gemvRowsBody, R = 2 or 3): its kernel is
 // planned, and launched with n / that many blocks, only where it divides n.
 inline constexpr int gemvRowsBlockRows(int rowsPerWarp) { return kGemvRowsPerBlock * rowsPerWarp; }
+// Whether the QKV projection (n rows) should stream three rows per warp: only where that puts the
+// whole grid in one wave of resident blocks and the shape it replaces (otherRowsPerWarp 2 or 1)
+// does not. A block of the second wave starts streaming only as one of the first leaves, so on an
+// H100 Llama-2-7B's 1536 pair blocks (1.45 waves of 1056 slots) took 2.5% of decode more than 1024
+// triple blocks (docs/perf.md); where both shapes fit in one wave (Llama-3-8B: 768 pair blocks) the
+// pair keeps more loads in flight per row. Slots: resident blocks per SM x SMs, per kernel.
+inline constexpr bool preferGemvTriple(int64_t n, int otherRowsPerWarp, int64_t otherSlots, int64_t tripleSlots) {
+  return n % gemvRowsBlockRows(3) == 0 && n / gemvRowsBlockRows(3) <= tripleSlots &&
+         (n + gemvRowsBlockRows(otherRowsPerWarp) - 1) / gemvRowsBlockRows(otherRowsPerWarp) > otherSlots;
+}
 // Bytes of each weight row a plain GEMV warp requests before its wait (gemv.cuh: kGemvUnroll
 // 16-byte chunks per lane, 32 lanes): what decode attention's row-tail prefetch skips.
 inline constexpr int kGemvFirstRoundBytes = 8 * 32 * 16;
