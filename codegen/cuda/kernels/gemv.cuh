@@ -274,9 +274,10 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
 // The epilogue of a GEMV before a folded norm (GemvNormOut). Every warp of the block must call it
 // (inactive ones with live = false): it has block barriers.
 // residual[m]: row m's residual element, requested by lane m % 32 right after the wait
-// (gemvAccumulate's early copy into shared memory); that lane waits for it here.
+// (gemvAccumulate's early copy into shared memory); that lane waits for it here. nw: the row's
+// normW + normOffset, loaded before the stream.
 template <int M>
-__device__ __forceinline__ void gemvNormEpilogue(const float (&out)[M], const float* residual, bool live,
+__device__ __forceinline__ void gemvNormEpilogue(const float (&out)[M], const float* residual, float nw, bool live,
                                                  int row, int n, float* y, const GemvNormOut& no) {
   __shared__ float part[kGemvWarps][M];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -291,7 +292,7 @@ __device__ __forceinline__ void gemvNormEpilogue(const float (&out)[M], const fl
       cpAsyncWait<0>();  // the early copy (with the partials' copy, if any: both are needed)
       const float h = out[m] + residual[m];
       y[i] = h;
-      no.xw[i] = h * (no.normW[row] + no.normOffset);
+      no.xw[i] = h * nw;
       sq = h * h;
     }
     part[warp][m] = sq;
@@ -319,6 +320,13 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
   __shared__ float residual[kGemvWarps][M];  // the norm epilogue's residual, copied in early
   const int warp = threadIdx.x >> 5;
   const float* residualRow = nout.residual != nullptr ? nout.residual + row : nullptr;
+  // The row's norm weight is a weight (no kernel writes it): requested before the stream, so no
+  // warp ends it with a round trip through a memory system the other warps still saturate (the
+  // one-wave o_proj and down GEMVs end on their last warp). Batch 1-2 only: for larger M the
+  // extra live register made ptxas spill (sm_80/86/89, K = 11008, M = 8); there it loads late.
+  constexpr bool kEarlyNormW = M <= 2;
+  const bool normed = active && nout.residual != nullptr;
+  const float nwEarly = kEarlyNormW && normed ? __ldg(nout.normW + row) + nout.normOffset : 0.f;
   const bool live = gemvAccumulate<W, K, M, 1>(x, wr, active, nin, residualRow, n, residual[warp], acc);
   traceMark(0);
   float inv[M];
@@ -332,7 +340,8 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
 #pragma unroll
   for (int m = 0; m < M; ++m) out[m] = live ? warpSum(acc[0][m]) * inv[m] + b : 0.f;
   if (nout.residual != nullptr) {
-    gemvNormEpilogue<M>(out, residual[warp], live, row, n, y, nout);
+    const float nw = kEarlyNormW || !live ? nwEarly : nout.normW[row] + nout.normOffset;
+    gemvNormEpilogue<M>(out, residual[warp], nw, live, row, n, y, nout);
     return;
   }
 #pragma unroll
