@@ -53,10 +53,12 @@ Status envIntInRange(const char* name, int lo, int hi, int* out) {
 }
 
 // A list of decode kernel kinds from the environment (parseDecodeKinds): unset or empty leaves
-// *mask alone.
-Status envDecodeKinds(const char* name, unsigned* mask) {
+// *mask alone. *given (if asked for): whether the variable was set.
+Status envDecodeKinds(const char* name, unsigned* mask, bool* given = nullptr) {
   const char* v = std::getenv(name);
-  return v == nullptr || *v == '\0' ? Status::Ok() : parseDecodeKinds(v, mask, name);
+  const bool set = v != nullptr && *v != '\0';
+  if (given != nullptr) *given = set;
+  return set ? parseDecodeKinds(v, mask, name) : Status::Ok();
 }
 
 }  // namespace
@@ -113,8 +115,9 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_TRIGGER_AT_EXIT", &triggerAtExit_));
   LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_GEMV_L2_TAILS", &gemvL2Tails_));
   LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_GEMV_PAIR", &gemvPair_));
-  if (const char* t = std::getenv("LLMC_CUDA_GEMV_TRIPLE"); t && *t) gemvTripleAuto_ = false;
-  LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_GEMV_TRIPLE", &gemvTriple_));
+  bool tripleGiven = false;  // the variable decides instead of preferGemvTriple
+  LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_GEMV_TRIPLE", &gemvTriple_, &tripleGiven));
+  if (tripleGiven) gemvTripleAuto_ = false;
   LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_ABLATE", &ablate_));
   if (const char* f = std::getenv("LLMC_CUDA_ABLATE"); f && *f) {
     std::fprintf(stderr, "llmc: LLMC_CUDA_ABLATE=%s: decode leaves those kernels out; its outputs are wrong "
