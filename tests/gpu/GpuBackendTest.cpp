@@ -245,7 +245,13 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
     b.setTriggerAtExit(cuda::kAblateAttention | cuda::kAblateQkv | cuda::kAblateOProj | cuda::kAblateGateUp |
                        cuda::kAblateDown);
   });
-  ASSERT_TRUE(pdl.backend && plain.backend && overlap.backend && clustered.backend && atExit.backend);
+  // o_proj and down two rows per warp with the folded norm's epilogue (LLMC_CUDA_GEMV_PAIR=
+  // qkv,o_proj,down): the same rows, but each norm partial covers 8 rows instead of 4, so the
+  // consumers' inv sums the squares in another grouping: equal to f32 rounding.
+  Loaded pairs = load(path, smallOptions(), true, true, [](cuda::CudaBackend& b) {
+    b.setGemvPair(cuda::kAblateQkv | cuda::kAblateOProj | cuda::kAblateDown);
+  });
+  ASSERT_TRUE(pdl.backend && plain.backend && overlap.backend && clustered.backend && atExit.backend && pairs.backend);
   std::printf("PDL %s on this device\n", static_cast<cuda::CudaBackend*>(pdl.backend.get())->pdlEnabled() ? "enabled" : "not available");
   std::mt19937 rng(12);
   const std::vector<int32_t> toks = randomTokens(rng, 60, c.vocab);
@@ -253,14 +259,16 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
   std::vector<float> a, b;
   batch.tokens.assign(toks.begin(), toks.begin() + 20);
   batch.sequences = {SequenceSlice{0, 20, 0, blocks(0, 4)}};
-  std::vector<float> o, cl, ex;
+  std::vector<float> o, cl, ex, pr;
   // Every configuration runs the prefill too: its KV cache is what the decode steps read.
   ASSERT_OK(pdl.backend->forward(batch, &a));
   ASSERT_OK(plain.backend->forward(batch, &b));
   ASSERT_OK(overlap.backend->forward(batch, &o));
   ASSERT_OK(clustered.backend->forward(batch, &cl));
   ASSERT_OK(atExit.backend->forward(batch, &ex));
+  ASSERT_OK(pairs.backend->forward(batch, &pr));
   EXPECT_EQ(a, b) << "prefill";
+  EXPECT_EQ(pr, b) << "prefill, o_proj and down pairs (decode only)";
   EXPECT_EQ(cl, b) << "prefill, attention clusters";
   EXPECT_EQ(o, b) << "prefill, overlap knobs";
   EXPECT_EQ(ex, b) << "prefill, dependents launched at exit";
@@ -273,11 +281,13 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
     ASSERT_OK(overlap.backend->forward(batch, &o));
     ASSERT_OK(clustered.backend->forward(batch, &cl));
     ASSERT_OK(atExit.backend->forward(batch, &ex));
+    ASSERT_OK(pairs.backend->forward(batch, &pr));
     // EXPECT, then stop at the first failing position: every configuration is checked there.
     EXPECT_EQ(a, b) << "decode at " << pos;
     EXPECT_EQ(ex, b) << "decode at " << pos << ", dependents launched at exit";
     EXPECT_LT(relError(cl, std::vector<double>(b.begin(), b.end())), 1e-4) << "decode at " << pos << ", attention clusters";
     EXPECT_EQ(o, b) << "decode at " << pos << ", overlap knobs";
+    EXPECT_LT(relError(pr, std::vector<double>(b.begin(), b.end())), 1e-4) << "decode at " << pos << ", o_proj and down pairs";
     ASSERT_FALSE(::testing::Test::HasFailure());
   }
   std::filesystem::remove(path);

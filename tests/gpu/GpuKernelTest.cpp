@@ -82,7 +82,7 @@ TEST_P(GemvTest, MatchesFloat64) {
   if (c.n % 8 == 0) {
     auto dy = poisoned(static_cast<size_t>(c.m) * c.n);
     ASSERT_OK(launchSync(ks.get({KernelKind::kGemvPair, c.dt, c.k, c.m}), dim3(c.n / 8), dim3(128), 0, xp,
-                         static_cast<const void*>(dw.get()), bp, dy.as<float>(), c.n, cuda::GemvInArgs{}));
+                         static_cast<const void*>(dw.get()), bp, dy.as<float>(), c.n, cuda::GemvInArgs{}, cuda::GemvNormOutArgs{}));
     EXPECT_EQ(download<float>(dy, ref.size()), first) << "two rows per warp";
   }
   // Three rows per warp (n % 12 == 0, M <= 2), with the row-tail prefetch: the same bits too.
@@ -91,7 +91,7 @@ TEST_P(GemvTest, MatchesFloat64) {
     cuda::GemvInArgs in;
     in.prefetchTails = 1;
     ASSERT_OK(launchSync(ks.get({KernelKind::kGemvTriple, c.dt, c.k, c.m}), dim3(c.n / 12), dim3(128), 0, xp,
-                         static_cast<const void*>(dw.get()), bp, dy.as<float>(), c.n, in));
+                         static_cast<const void*>(dw.get()), bp, dy.as<float>(), c.n, in, cuda::GemvNormOutArgs{}));
     EXPECT_EQ(download<float>(dy, ref.size()), first) << "three rows per warp";
   }
 }

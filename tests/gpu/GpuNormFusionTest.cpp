@@ -33,9 +33,12 @@ TEST_P(NormFoldTest, MatchesFloat64) {
   LLMC_REQUIRE_GPU();
   const FoldCase c = GetParam();
   KernelSet ks;
-  ASSERT_OK(ks.build({{KernelKind::kGemv, c.dt, c.k, c.m},
-                      {KernelKind::kGemv, c.dt, c.h, c.m},
-                      {KernelKind::kGemvGlu, c.dt, c.h, c.m, cuda::kGluSilu}}));
+  std::vector<cuda::KernelSpec> specs = {{KernelKind::kGemv, c.dt, c.k, c.m},
+                                         {KernelKind::kGemv, c.dt, c.h, c.m},
+                                         {KernelKind::kGemvGlu, c.dt, c.h, c.m, cuda::kGluSilu}};
+  const bool pair = c.h % cuda::gemvRowsBlockRows(2) == 0;  // the two-rows-per-warp producer
+  if (pair) specs.push_back({KernelKind::kGemvPair, c.dt, c.k, c.m});
+  ASSERT_OK(ks.build(specs));
   std::mt19937 rng(3000 + c.k + c.h + c.m);
   const std::vector<float> x = randomVector(rng, static_cast<size_t>(c.m) * c.k);
   const Stored wp = store(c.dt, randomVector(rng, static_cast<size_t>(c.h) * c.k, -0.05f, 0.05f));
@@ -141,6 +144,35 @@ TEST_P(NormFoldTest, MatchesFloat64) {
                            dim3(128), cuda::gemvSmemBytes(early, c.m), xw.as<const float>(),
                            static_cast<const void*>(dwc.get()), dbc.as<const float>(), gluEarly.as<float>(), inner, early));
       EXPECT_EQ(download<float>(gluEarly, gluRef.size()), gotGlu) << "run " << run << ", GLU, partials copied early";
+    }
+
+    // The producer with two rows per warp (gemvRowsBody, h % 8 == 0; LLMC_CUDA_GEMV_PAIR=o_proj,down):
+    // each row's s and s ∘ w are the one-row kernel's bits; a block's partial covers 8 rows, so
+    // the consumer adds h / 8 of them (the same squares summed in another order: within the
+    // tolerance).
+    if (pair) {
+      const int pairBlocks = c.h / cuda::gemvRowsBlockRows(2);
+      auto pStats = poisoned(static_cast<size_t>(c.m) * pairBlocks);
+      auto pS = poisoned(static_cast<size_t>(c.m) * c.h);
+      if (c.inPlace) ASSERT_EQ(cudaMemcpy(pS.get(), r.data(), r.size() * 4, cudaMemcpyHostToDevice), cudaSuccess);
+      auto pXw = poisoned(static_cast<size_t>(c.m) * c.h);
+      cuda::GemvNormOutArgs pno = no;
+      pno.residual = c.inPlace ? pS.as<float>() : dr.as<float>();
+      pno.xw = pXw.as<float>();
+      pno.partials = pStats.as<float>();
+      ASSERT_OK(launchSync(ks.get({KernelKind::kGemvPair, c.dt, c.k, c.m}), dim3(pairBlocks), dim3(128), 0,
+                           dx.as<const float>(), static_cast<const void*>(dwp.get()), dbp.as<const float>(),
+                           pS.as<float>(), c.h, cuda::GemvInArgs{}, pno));
+      EXPECT_EQ(download<float>(pS, s.size()), gotS) << "run " << run << ", two rows per warp: s";
+      EXPECT_EQ(download<float>(pXw, s.size()), download<float>(xw, s.size())) << "run " << run << ", two rows per warp: s * w";
+      cuda::GemvInArgs pni = ni;
+      pni.ssParts = pStats.as<float>();
+      pni.nParts = pairBlocks;
+      auto pOut = poisoned(static_cast<size_t>(c.m) * c.n);
+      ASSERT_OK(launchSync(ks.get({KernelKind::kGemv, c.dt, c.h, c.m}), dim3((c.n + 3) / 4), dim3(128), 0,
+                           pXw.as<const float>(), static_cast<const void*>(dwc.get()), dbc.as<const float>(),
+                           pOut.as<float>(), c.n, pni, cuda::GemvNormOutArgs{}));
+      EXPECT_LT(relError(download<float>(pOut, outRef.size()), outRef), kF32Tol) << "run " << run << ", two rows per warp";
     }
 
     if (run == 0) {

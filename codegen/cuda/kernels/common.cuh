@@ -133,9 +133,10 @@ __device__ __forceinline__ float clusterLoad(const float* local, u32 rank) {
 #endif
 }
 
-// The L2 prefetches below ask L2 to fetch ranges of weights that a later kernel will read, and
-// return without waiting for the data: weights streamed while the memory system would otherwise
-// idle (a latency-bound kernel runs, or the previous kernel's tail). All ranges 16-byte aligned, a
+// The L2 prefetches below ask L2 to fetch ranges of weights that a later kernel will read (or KV
+// rows this kernel reads after its wait), and return without waiting for the data: bytes streamed
+// while the memory system would otherwise idle (a latency-bound kernel runs, or the previous
+// kernel's tail). All ranges 16-byte aligned, a
 // multiple of 16 long.
 #if __CUDA_ARCH__ >= 900
 // sm_90: one instruction hands the whole range to the bulk-copy unit.
@@ -147,6 +148,15 @@ __device__ __forceinline__ void bulkPrefetchL2(const char* p, u32 bytes) {
 __device__ __forceinline__ void linePrefetchL2(const char* p, u64 bytes, u64 first, u64 step) {
   for (u64 off = first; off < bytes; off += step)
     asm volatile("prefetch.global.L2 [%0];" ::"l"(__cvta_generic_to_global(p + off)));
+}
+
+// One short range [p, p + bytes) asked for by one thread: a bulk prefetch (sm_90), else a line each.
+__device__ __forceinline__ void prefetchL2Row(const char* p, u32 bytes) {
+#if __CUDA_ARCH__ >= 900
+  bulkPrefetchL2(p, bytes);
+#else
+  linePrefetchL2(p, bytes, 0, 128);
+#endif
 }
 
 // This block's share of [p, p + bytes): the share of block `part` when the range is cut into
@@ -175,13 +185,7 @@ __device__ __forceinline__ void prefetchL2RowTails(const char* p, u64 bytes, u32
                                                    u64 parts) {
   const u32 tail = rowBytes - skip;
   const u64 rows = bytes / tail;
-  for (u64 r = part + threadIdx.x * parts; r < rows; r += parts * blockDim.x) {
-#if __CUDA_ARCH__ >= 900
-    bulkPrefetchL2(p + r * rowBytes + skip, tail);
-#else
-    linePrefetchL2(p + r * rowBytes + skip, tail, 0, 128);
-#endif
-  }
+  for (u64 r = part + threadIdx.x * parts; r < rows; r += parts * blockDim.x) prefetchL2Row(p + r * rowBytes + skip, tail);
 }
 
 // [p, p + bytes), asked for by a whole warp: one bulk prefetch from lane 0 (sm_90), else a line per

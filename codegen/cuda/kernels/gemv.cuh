@@ -166,10 +166,11 @@ __device__ __forceinline__ void gemvDot(const float* __restrict__ x, int k0, con
 // bit-identical to what the R = 1 kernel computes for it. Calls gridWait() / launchDependents()
 // (after issuing the first weight loads); returns false for an inactive warp (row past n), which
 // must then return without touching the shuffles below.
-// early != nullptr: right after the wait, lane m % 32 also copies early[m * earlyStride] into
-// earlySlots[m] in shared memory (cp.async: no register held across the dot products). It is the
-// residual the norm epilogue adds: requested here, its round trip overlaps the dot products
-// instead of adding to the end of every warp. The lane reads it back after cpAsyncWait<0>().
+// early != nullptr: right after the wait, lane i % 32 also copies early[m * earlyStride + r] into
+// earlySlots[i] in shared memory, i = m * R + r (cp.async: no register held across the dot
+// products). It is the residual the norm epilogue adds to row r's output m: requested here, its
+// round trip overlaps the dot products instead of adding to the end of every warp. The lane
+// reads it back after cpAsyncWait<0>().
 template <typename W, int K, int M, int R>
 __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, const W* const (&wr)[R],
                                                bool active, const GemvIn& in, const float* early,
@@ -211,8 +212,8 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
   if (!active) return false;
   if (early != nullptr) {
 #pragma unroll
-    for (int m = 0; m < M; ++m)
-      if (lane == m % 32) cpAsync4(sharedAddress(earlySlots + m), early + (u64)m * earlyStride);
+    for (int i = 0; i < M * R; ++i)
+      if (lane == i % 32) cpAsync4(sharedAddress(earlySlots + i), early + (u64)(i / R) * earlyStride + i % R);
     cpAsyncCommit();
   }
 
@@ -271,41 +272,65 @@ __device__ __forceinline__ bool gemvAccumulate(const float* __restrict__ x, cons
   return true;
 }
 
-// The epilogue of a GEMV before a folded norm (GemvNormOut). Every warp of the block must call it
-// (inactive ones with live = false): it has block barriers.
-// residual[m]: row m's residual element, requested by lane m % 32 right after the wait
-// (gemvAccumulate's early copy into shared memory); that lane waits for it here. nw: the row's
-// normW + normOffset, loaded before the stream.
-template <int M>
-__device__ __forceinline__ void gemvNormEpilogue(const float (&out)[M], const float* residual, float nw, bool live,
-                                                 int row, int n, float* y, const GemvNormOut& no) {
-  __shared__ float part[kGemvWarps][M];
+// The epilogue of a GEMV before a folded norm (GemvNormOut), for the warp's R consecutive output
+// rows row .. row + R - 1. Every warp of the block must call it (inactive ones with live = false):
+// it has block barriers.
+// residual[m * R + r]: output m's residual element of row r, requested by lane (m * R + r) % 32
+// right after the wait (gemvAccumulate's early copy into shared memory); that lane waits for it
+// here. nw[r]: row r's normW + normOffset.
+template <int M, int R>
+__device__ __forceinline__ void gemvNormEpilogue(const float (&out)[R][M], const float* residual, const float (&nw)[R],
+                                                 bool live, int row, int n, float* y, const GemvNormOut& no) {
+  __shared__ float part[kGemvWarps][M][R];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  // Lane m % 32 owns row m's element (the M stores spread over lanes): it alone read the
-  // residual and writes y, so y may be the residual itself.
+  // Lane i % 32 owns element i = m * R + r (the M * R stores spread over lanes): it alone read
+  // the residual and writes y, so y may be the residual itself.
 #pragma unroll
-  for (int m = 0; m < M; ++m) {
-    if (lane != m % 32) continue;
+  for (int i = 0; i < M * R; ++i) {
+    if (lane != i % 32) continue;
+    const int m = i / R, r = i % R;
     float sq = 0.f;
     if (live) {
-      const u64 i = (u64)m * n + row;
+      const u64 at = (u64)m * n + row + r;
       cpAsyncWait<0>();  // the early copy (with the partials' copy, if any: both are needed)
-      const float h = out[m] + residual[m];
-      y[i] = h;
-      no.xw[i] = h * nw;
+      const float h = out[r][m] + residual[i];
+      y[at] = h;
+      no.xw[at] = h * nw[r];
       sq = h * h;
     }
-    part[warp][m] = sq;
+    part[warp][m][r] = sq;
   }
   __syncthreads();
   // This block's partial; the consumer adds them up (normScales). No fence or ticket: the
-  // consumer reads them after gridWait, i.e. after this whole grid has completed.
+  // consumer reads them after gridWait, i.e. after this whole grid has completed. Warp by warp,
+  // row by row: for R = 1 the order of the one-row kernel.
   if (threadIdx.x < M) {
     float t = 0.f;
 #pragma unroll
-    for (int w = 0; w < kGemvWarps; ++w) t += part[w][threadIdx.x];
+    for (int w = 0; w < kGemvWarps; ++w)
+#pragma unroll
+      for (int r = 0; r < R; ++r) t += part[w][threadIdx.x][r];
     no.partials[(u64)blockIdx.x * M + threadIdx.x] = t;
   }
+}
+
+// The row's norm weight (normW + normOffset) is a weight (no kernel writes it): requested before
+// the stream, so no warp ends it with a round trip through a memory system the other warps still
+// saturate (the one-wave o_proj and down GEMVs end on their last warp). Batch 1-2 only: for
+// larger M the extra live registers made ptxas spill (sm_80/86/89, K = 11008, M = 8); there
+// gemvLateNormW loads them after the stream.
+template <int M>
+constexpr bool kGemvEarlyNormW = M <= 2;
+template <int M, int R>
+__device__ __forceinline__ void gemvEarlyNormW(const GemvNormOut& no, bool normed, int row, float (&nw)[R]) {
+#pragma unroll
+  for (int r = 0; r < R; ++r) nw[r] = kGemvEarlyNormW<M> && normed ? __ldg(no.normW + row + r) + no.normOffset : 0.f;
+}
+template <int M, int R>
+__device__ __forceinline__ void gemvLateNormW(const GemvNormOut& no, bool live, int row, float (&nw)[R]) {
+  if (kGemvEarlyNormW<M> || !live) return;
+#pragma unroll
+  for (int r = 0; r < R; ++r) nw[r] = no.normW[row + r] + no.normOffset;
 }
 
 template <typename W, int K, int M>
@@ -320,13 +345,8 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
   __shared__ float residual[kGemvWarps][M];  // the norm epilogue's residual, copied in early
   const int warp = threadIdx.x >> 5;
   const float* residualRow = nout.residual != nullptr ? nout.residual + row : nullptr;
-  // The row's norm weight is a weight (no kernel writes it): requested before the stream, so no
-  // warp ends it with a round trip through a memory system the other warps still saturate (the
-  // one-wave o_proj and down GEMVs end on their last warp). Batch 1-2 only: for larger M the
-  // extra live register made ptxas spill (sm_80/86/89, K = 11008, M = 8); there it loads late.
-  constexpr bool kEarlyNormW = M <= 2;
-  const bool normed = active && nout.residual != nullptr;
-  const float nwEarly = kEarlyNormW && normed ? __ldg(nout.normW + row) + nout.normOffset : 0.f;
+  float nw[1];
+  gemvEarlyNormW<M, 1>(nout, active && nout.residual != nullptr, row, nw);
   const bool live = gemvAccumulate<W, K, M, 1>(x, wr, active, nin, residualRow, n, residual[warp], acc);
   traceMark(0);
   float inv[M];
@@ -336,17 +356,17 @@ __device__ __forceinline__ void gemvBody(const float* __restrict__ x, const W* _
   // norm epilogue, whose barrier every warp must reach.
   if (!live && nout.residual == nullptr) return;
   const float b = live && bias != nullptr ? bias[row] : 0.f;
-  float out[M];
+  float out[1][M];
 #pragma unroll
-  for (int m = 0; m < M; ++m) out[m] = live ? warpSum(acc[0][m]) * inv[m] + b : 0.f;
+  for (int m = 0; m < M; ++m) out[0][m] = live ? warpSum(acc[0][m]) * inv[m] + b : 0.f;
   if (nout.residual != nullptr) {
-    const float nw = kEarlyNormW || !live ? nwEarly : nout.normW[row] + nout.normOffset;
-    gemvNormEpilogue<M>(out, residual[warp], nw, live, row, n, y, nout);
+    gemvLateNormW<M, 1>(nout, live, row, nw);
+    gemvNormEpilogue<M, 1>(out, residual[warp], nw, live, row, n, y, nout);
     return;
   }
 #pragma unroll
   for (int m = 0; m < M; ++m)
-    if (lane == m % 32) y[(u64)m * n + row] = out[m];  // spread the M stores over lanes
+    if (lane == m % 32) y[(u64)m * n + row] = out[0][m];  // spread the M stores over lanes
 }
 
 // The R-row stream shared by gemvRowsBody (R = 2, 3) and gemvGluBody (R = 2): the dot products
@@ -370,12 +390,16 @@ __device__ __forceinline__ bool gemvRows(const float* __restrict__ x, const W* c
 // QKV (12288 rows) 1024 blocks, one wave on 132 SMs, where pairs are 1.45 waves whose second
 // runs on under half the SMs' slots. Each row's sum is the one gemvBody computes (gemvAccumulate
 // adds a row's chunks in the same order whatever R is): the same bits. n must be a multiple of
-// 4·R (the backend keeps gemvBody otherwise); no norm epilogue.
+// 4·R (the backend keeps gemvBody otherwise).
+// nout.residual != null: the norm epilogue of gemvBody (GemvNormOut) for the warp's R rows; the
+// block's partial then sums 4·R rows, so the consumer reads n / (4·R) partials. For the one-wave
+// o_proj and down GEMVs (LLMC_CUDA_GEMV_PAIR=o_proj,down): half the warps, each streaming two rows.
 template <typename W, int K, int M, int R>
 __device__ __forceinline__ void gemvRowsBody(const float* __restrict__ x, const W* __restrict__ w,
                                              const float* __restrict__ bias, float* __restrict__ y,
-                                             int n, const GemvIn& nin) {
-  const int row = (blockIdx.x * kGemvWarps + (threadIdx.x >> 5)) * R;
+                                             int n, const GemvIn& nin, const GemvNormOut& nout) {
+  const int warp = threadIdx.x >> 5;
+  const int row = (blockIdx.x * kGemvWarps + warp) * R;
   const int lane = threadIdx.x & 31;
   const bool active = row < n;
   const u64 r0 = (u64)(active ? row : 0);
@@ -383,6 +407,25 @@ __device__ __forceinline__ void gemvRowsBody(const float* __restrict__ x, const 
 #pragma unroll
   for (int r = 0; r < R; ++r) wr[r] = w + (r0 + r) * K;
   float acc[R][M], inv[M];
+  if (nout.residual != nullptr) {  // the same for the whole launch
+    __shared__ float residual[kGemvWarps][R * M];  // the norm epilogue's residual, copied in early
+    float nw[R];
+    gemvEarlyNormW<M, R>(nout, active, row, nw);
+    const bool live = gemvAccumulate<W, K, M, R>(x, wr, active, nin, nout.residual + r0, n, residual[warp], acc);
+    traceMark(0);
+    normScales<K, M>(nin, inv);  // every warp: a block barrier
+    traceMark(1);
+    float out[R][M];
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      const float b = live && bias != nullptr ? bias[row + r] : 0.f;
+#pragma unroll
+      for (int m = 0; m < M; ++m) out[r][m] = live ? warpSum(acc[r][m]) * inv[m] + b : 0.f;
+    }
+    gemvLateNormW<M, R>(nout, live, row, nw);
+    gemvNormEpilogue<M, R>(out, residual[warp], nw, live, row, n, y, nout);
+    return;
+  }
   if (!gemvRows<W, K, M, R>(x, wr, active, nin, acc, inv)) return;
 #pragma unroll
   for (int r = 0; r < R; ++r) {
@@ -448,15 +491,15 @@ __device__ __forceinline__ void gemvGluBody(const float* __restrict__ x, const W
     ::llmc::gemvBody<W, K, M>(x, w, bias, y, n, nin, nout);                                     \
   }
 
-// The two- and three-rows-per-warp GEMVs (gemvRowsBody): the arguments of LLMC_DEFINE_GEMV
-// without the norm epilogue; n % (4 * R) == 0. Launch: block 128, grid n / (4 * R). Register caps
+// The two- and three-rows-per-warp GEMVs (gemvRowsBody): the arguments of LLMC_DEFINE_GEMV;
+// n % (4 * R) == 0. Launch: block 128, grid n / (4 * R). Register caps
 // as the GLU-fused GEMV's (the same stream, R = 2; R = 3 fits them too: codegen test).
 #define LLMC_DEFINE_GEMV_ROWS(NAME, W, K, M, R, TRACE_KIND)                                     \
   extern "C" __global__ void LLMC_GEMV_GLU_BOUNDS_##M                                              \
       NAME(const float* __restrict__ x, const W* __restrict__ w, const float* __restrict__ bias, \
-           float* __restrict__ y, int n, ::llmc::GemvIn nin) {                              \
+           float* __restrict__ y, int n, ::llmc::GemvIn nin, ::llmc::GemvNormOut nout) {    \
     ::llmc::TraceScope trace(TRACE_KIND, K, w);                                                 \
-    ::llmc::gemvRowsBody<W, K, M, R>(x, w, bias, y, n, nin);                                    \
+    ::llmc::gemvRowsBody<W, K, M, R>(x, w, bias, y, n, nin, nout);                              \
   }
 #define LLMC_DEFINE_GEMV_PAIR(NAME, W, K, M) LLMC_DEFINE_GEMV_ROWS(NAME, W, K, M, 2, 4)
 #define LLMC_DEFINE_GEMV_TRIPLE(NAME, W, K, M) LLMC_DEFINE_GEMV_ROWS(NAME, W, K, M, 3, 5)

@@ -235,12 +235,14 @@ Status CudaBackend::prepareSteps() {
         p.n = static_cast<int>(infos[s.weight].shape[0]);
         p.k = static_cast<int>(infos[s.weight].shape[1]);
         // The fused QKV projection (the linear right before a qkv_attention) also has two- and
-        // three-rows-per-warp kernels (KernelPlan.cpp plans them there only).
+        // three-rows-per-warp kernels, a linear before an add_rms_norm the pair at M <= 2
+        // (KernelPlan.cpp plans them there only).
         p.beforeAttention = i + 1 < prog.steps.size() && prog.steps[i + 1].op == OpKind::kQkvAttention;
         const bool qkv = p.beforeAttention;
+        const bool beforeNorm = i + 1 < prog.steps.size() && prog.steps[i + 1].op == OpKind::kAddRmsNorm;
         for (int m = 1; m <= kMaxGemvRows; ++m) {
           LLMC_ASSIGN_OR_RETURN(p.gemv[m], get(kernelName({KernelKind::kGemv, p.wdtype, p.k, m})));
-          if (qkv && p.n % gemvRowsBlockRows(2) == 0) {
+          if ((qkv || (beforeNorm && m <= kGemvPairNormMaxRows)) && p.n % gemvRowsBlockRows(2) == 0) {
             LLMC_ASSIGN_OR_RETURN(p.gemvPair[m], get(kernelName({KernelKind::kGemvPair, p.wdtype, p.k, m})));
           }
           if (qkv && p.n % gemvRowsBlockRows(3) == 0 && m <= kGemvTripleMaxRows) {

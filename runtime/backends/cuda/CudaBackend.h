@@ -192,6 +192,11 @@ class CudaBackend : public Backend {
   // (none: defaults) and the shared-memory staging depth.
   GemvInArgs gemvInArgs(const Prepared& p, int rows) const;
   GemvNormOutArgs normOutArgs(const Prepared& p, const StepShape& shape) const;
+  // Rows per warp of the GEMV of a linear before a folded norm at `rows` rows (<= kMaxGemvRows):
+  // 2 where its pair is planned and asked for (LLMC_CUDA_GEMV_PAIR), else 1; and its block count,
+  // the partials per row its consumers add up.
+  int normOutRowsPerWarp(const Prepared& p, int rows) const;
+  int normOutBlocks(const Prepared& p, int rows) const;
   // Where value v is in this step: its arena slot, or its slot in fusedOut_ when it is a relocated
   // GLU-fused output and the step runs the fused GEMV (rows <= kMaxGemvRows).
   float* valuePtr(int v, const StepShape& shape) const;
@@ -272,7 +277,8 @@ class CudaBackend : public Backend {
     const float* normW = nullptr;
     float offset = 0.f, eps = 0.f;
     int64_t statsOffset = 0;  // floats into normStats_
-    int blocks = 0;           // the producer GEMV's grid: partials per row
+    int producer = -1;        // index of the GEMV that writes the partials, in prepared_
+    int maxBlocks = 0;        // the most blocks (partials per row) that GEMV may have
   };
   std::vector<NormSite> normSites_;
   DeviceBuffer normStats_;

@@ -85,7 +85,7 @@ Status CudaBackend::enqueueLinear(const Prepared& p, const void* x, engine::DTyp
     if (multi != nullptr)
       return launch(multi, dim3(static_cast<unsigned>(p.n / gemvRowsBlockRows(triple ? 3 : 2))), dim3(kGemvThreads),
                     gemvSmemBytes(nin, rows), triple ? "gemv_triple" : "gemv_pair", static_cast<const float*>(x),
-                    p.w, p.biasF32, static_cast<float*>(y), p.n, nin);
+                    p.w, p.biasF32, static_cast<float*>(y), p.n, nin, GemvNormOutArgs{});
     const dim3 grid(static_cast<unsigned>((p.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
     return launch(p.gemv[rows], grid, dim3(kGemvThreads), gemvSmemBytes(nin, rows), "gemv", static_cast<const float*>(x),
                   p.w, p.biasF32, static_cast<float*>(y), p.n, nin, GemvNormOutArgs{});
@@ -210,9 +210,11 @@ Status CudaBackend::enqueueStep(const Prepared& p, const StepShape& shape) {
   if (p.normOutSite >= 0 && rowsOf(step.in[0]) <= kMaxGemvRows) {
     const int R = rowsOf(step.in[0]);
     const NormSite& site = normSites_[p.normOutSite];
-    const dim3 grid(static_cast<unsigned>((p.n + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock));
+    const bool pair = normOutRowsPerWarp(p, R) == 2;
+    const dim3 grid(static_cast<unsigned>(normOutBlocks(p, R)));
     const GemvInArgs nin = gemvInArgs(p, R);
-    return launch(p.gemv[R], grid, dim3(kGemvThreads), gemvSmemBytes(nin, R), "gemv_add_norm",
+    return launch(pair ? p.gemvPair[R] : p.gemv[R], grid, dim3(kGemvThreads), gemvSmemBytes(nin, R),
+                  pair ? "gemv_pair_add_norm" : "gemv_add_norm",
                   static_cast<const float*>(ptr(step.in[0])), p.w, p.biasF32, ptr(site.sum), p.n, nin,
                   normOutArgs(p, shape));
   }

@@ -25,6 +25,9 @@ inline constexpr int kMaxGemvRows = 8;
 // The three-rows-per-warp GEMV (an A/B knob for the QKV projection's wave tail) is planned for
 // M <= 2 only (decode at batch 1-2): each kernel adds compile time to every build.
 inline constexpr int kGemvTripleMaxRows = 2;
+// The two-rows-per-warp GEMV with the folded norm's epilogue (a linear right before an
+// add_rms_norm: o_proj, down; LLMC_CUDA_GEMV_PAIR=o_proj,down) likewise, at M <= 2.
+inline constexpr int kGemvPairNormMaxRows = 2;
 // Largest number of query heads one decode-attention block serves (they share one KV head).
 inline constexpr int kMaxDecodeGroup = 8;
 // Most context splits of one decode attention (kMaxDecodeSplits in attention_decode.cuh; the

@@ -84,8 +84,9 @@ Status CudaBackend::planNormFusion() {
     site.offset = ns.attrs.unitOffset ? 1.f : 0.f;
     site.eps = ns.attrs.eps;
     site.statsOffset = statsFloats;
-    site.blocks = static_cast<int>((h + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock);
-    statsFloats += roundUp64(static_cast<int64_t>(site.blocks) * kMaxGemvRows);
+    site.producer = static_cast<int>(i - 1);
+    site.maxBlocks = static_cast<int>((h + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock);  // the one-row GEMV's
+    statsFloats += roundUp64(static_cast<int64_t>(site.maxBlocks) * kMaxGemvRows);
     const bool exactAlias = prog.values[s].offset == prog.values[r].offset;
     if (overlaps(s, x) || (overlaps(s, r) && !exactAlias)) {
       relocated_[s] = fusedOutFloats_;
@@ -112,12 +113,21 @@ GemvInArgs CudaBackend::gemvInArgs(const Prepared& p, int rows) const {
   if (p.normInSite < 0 || rows > kMaxGemvRows) return a;
   const NormSite& site = normSites_[p.normInSite];
   a.ssParts = normStats_.as<float>() + site.statsOffset;
-  a.nParts = site.blocks;
+  a.nParts = normOutBlocks(prepared_[site.producer], rows);
   a.eps = site.eps;
   // Within the 48 KB a launch may have without raising the kernel's limit (4 KB at 7B, M = 1).
   a.earlyParts = earlyNormParts_ && rows <= kGemvEarlyPartsMaxRows ? 1 : 0;
   if (gemvSmemBytes(a, rows) > 48 * 1024) a.earlyParts = 0;
   return a;
+}
+
+int CudaBackend::normOutRowsPerWarp(const Prepared& p, int rows) const {
+  return p.gemvPair[rows] != nullptr && (gemvPair_ & decodeKindOf(p)) != 0 ? 2 : 1;
+}
+
+int CudaBackend::normOutBlocks(const Prepared& p, int rows) const {
+  const int perBlock = gemvRowsBlockRows(normOutRowsPerWarp(p, rows));
+  return (p.n + perBlock - 1) / perBlock;
 }
 
 GemvNormOutArgs CudaBackend::normOutArgs(const Prepared& p, const StepShape& shape) const {
