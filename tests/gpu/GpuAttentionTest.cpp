@@ -134,7 +134,7 @@ TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
                          static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(),
                          static_cast<unsigned*>(nullptr), static_cast<float*>(nullptr), 0, static_cast<const float*>(nullptr),
                          0, static_cast<const float*>(nullptr), 0, static_cast<const int32_t*>(nullptr),
-                         static_cast<const int32_t*>(nullptr), 0, static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0));
+                         static_cast<const int32_t*>(nullptr), 0, static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0, 0));
     ASSERT_OK(launchSync(ks.get("llmc_attn_combine"), dim3(g.nh, nseq), dim3(128), 0, pm.as<const float>(),
                          pl.as<const float>(), pa.as<const float>(), splits, g.hd, out.as<float>(), g.nh * g.hd));
     const std::vector<float> unfused = download<float>(out, q.size());
@@ -174,7 +174,7 @@ TEST_P(DecodeTest, FlashDecodingMatchesFloat64) {
                                   cl.as<float>(), ca.as<float>(), poisonedCounters.as<unsigned>(), cout.as<float>(), g.nh * g.hd,
                                   static_cast<const float*>(nullptr), 0, static_cast<const float*>(nullptr), 0,
                                   static_cast<const int32_t*>(nullptr), static_cast<const int32_t*>(nullptr), 0,
-                                  static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 1, 0, 0));
+                                  static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 1, 0, 0, 0));
       EXPECT_EQ(download<float>(cout, q.size()), unfused) << "cluster vs partials, splits " << splits;
       const auto m = download<float>(cm, parts);
       EXPECT_TRUE(std::all_of(m.begin(), m.end(), [](float x) { return std::isnan(x); })) << "cluster wrote partials";
@@ -256,7 +256,7 @@ TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
                            g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(), counters.as<unsigned>(), outU.as<float>(),
                            g.nh * g.hd, static_cast<const float*>(nullptr), 0, static_cast<const float*>(nullptr), 0,
                            static_cast<const int32_t*>(nullptr), static_cast<const int32_t*>(nullptr), 0,
-                           static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0));
+                           static_cast<const float*>(nullptr), 0, 0, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0, 0));
     }
     const std::vector<float> unfused = download<float>(outU, static_cast<size_t>(nseq) * g.nh * g.hd);
     // Fused, twice (the second run finds the slots written by the first: same result).
@@ -267,7 +267,8 @@ TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
                            dl.as<const int32_t>(), g.nh, g.nkv, static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(),
                            pa.as<float>(), counters.as<unsigned>(), out.as<float>(), g.nh * g.hd, kp, w, vp, w,
                            dpos.as<const int32_t>(), dslots.as<const int32_t>(), rot, dinv.as<const float>(),
-                           static_cast<int>(interleaved), /*earlyTrigger=*/1, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0));
+                           static_cast<int>(interleaved), /*earlyTrigger=*/1, static_cast<const char*>(nullptr), uint64_t{0}, 0, 0, 0,
+                           /*kvL2Ahead=*/64));
       const std::vector<uint8_t> stored = download<uint8_t>(dc, cache.bytes.size());
       // The new k/v in their slots: float64 rope of the row, within one rounding to the cache dtype.
       PagedCache ref = cache;
@@ -317,7 +318,7 @@ TEST_P(DecodeTest, FusedRopeMatchesFloat64) {
                                     static_cast<float>(scale), g.window, pm.as<float>(), pl.as<float>(), pa.as<float>(),
                                     counters.as<unsigned>(), cout.as<float>(), g.nh * g.hd, kp, w, vp, w,
                                     dpos.as<const int32_t>(), dslots.as<const int32_t>(), rot, dinv.as<const float>(),
-                                    static_cast<int>(interleaved), 1, static_cast<const char*>(nullptr), uint64_t{0}, 1, 0, 0));
+                                    static_cast<int>(interleaved), 1, static_cast<const char*>(nullptr), uint64_t{0}, 1, 0, 0, 0));
         EXPECT_EQ(download<float>(cout, want.size()), got) << "cluster fused rope, splits " << splits << " run " << run;
       }
     }

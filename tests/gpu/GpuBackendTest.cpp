@@ -217,7 +217,8 @@ TEST(GpuBackend, GraphsMatchDirectLaunches) {
 // a kernel that read its predecessor's output before griddepcontrol.wait would show up here. The
 // same for the overlap knobs on top of it: dependents released before the wait (a kernel that let
 // its successor read too early would differ), and decode attention with its extra L2 prefetch
-// blocks (an attention block misrouted to prefetching, or a shifted arrival counter, would differ).
+// blocks (an attention block misrouted to prefetching, or a shifted arrival counter, would differ)
+// and its own K/V rows prefetched into L2 (a wrong row address would fault here).
 void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
   const test::TinyLlama model = test::makeTinyLlama(c);
   const std::string path = tempEnginePath("pdl.engine");
@@ -230,6 +231,7 @@ void checkPdlAndOverlapKnobs(const test::TinyLlamaConfig& c) {
     b.setGemvL2Tails(cuda::kAblateAttention | cuda::kAblateQkv | cuda::kAblateOProj | cuda::kAblateGateUp |
                      cuda::kAblateDown);
     b.setGemvPair(0);  // QKV one row per warp (the default is two): the same sums
+    b.setAttentionL2Ahead(64);  // decode attention's K/V rows asked of L2 before its wait
   });
   // Decode attention merging its splits inside thread-block clusters (LLMC_CUDA_ATTN_CLUSTER=1;
   // sm_90). It cuts the split count to the cluster size, so the softmax merges in another grouping:

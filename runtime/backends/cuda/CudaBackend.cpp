@@ -110,6 +110,7 @@ Status CudaBackend::prepare(const Engine& engine, const BackendOptions& options)
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_SMEM_CARVEOUT", 0, 100, &smemCarveout_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_L2_PREFETCH_MB", 0, 1024, &l2PrefetchMb_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_L2_PREFETCH_TAILS", 0, 1, &l2PrefetchTails_));
+  LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_ATTN_L2_AHEAD", 0, 1024, &attnL2Ahead_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_ATTN_CLUSTER", 0, 1, &attnCluster_));
   LLMC_RETURN_IF_ERROR(envIntInRange("LLMC_CUDA_EARLY_NORM_PARTS", 0, 1, &earlyNormParts_));
   LLMC_RETURN_IF_ERROR(envDecodeKinds("LLMC_CUDA_TRIGGER_AT_EXIT", &triggerAtExit_));

@@ -85,6 +85,8 @@ class CudaBackend : public Backend {
   void setL2PrefetchMb(int mb) { l2PrefetchMb_ = mb; }
   // ... only the part of each weight row the GEMV reads after its wait (LLMC_CUDA_L2_PREFETCH_TAILS).
   void setL2PrefetchTails(bool on) { l2PrefetchTails_ = on ? 1 : 0; }
+  // Keys per decode-attention block whose K/V rows it asks of L2 before its wait (0: none).
+  void setAttentionL2Ahead(int keys) { attnL2Ahead_ = keys; }
   // Decode leaves out these kernel kinds (DecodeAblation.h: a timing diagnostic; wrong outputs).
   void setAblation(unsigned mask) { ablate_ = mask; }
   void setTriggerAtExit(unsigned mask) { triggerAtExit_ = mask; }
@@ -341,6 +343,10 @@ class CudaBackend : public Backend {
   // the row tails they read after it instead of whole rows of the weight's head
   // (LLMC_CUDA_L2_PREFETCH_TAILS=0|1; the cap above still applies).
   int l2PrefetchTails_ = 0;
+  // LLMC_CUDA_ATTN_L2_AHEAD=0..1024: decode attention's blocks ask L2, before their wait, for the
+  // K/V rows of up to that many keys past the first groups they load into registers, so the key
+  // loop's later loads after the wait hit L2. Off by default: not yet measured (docs/perf.md).
+  int attnL2Ahead_ = 0;
   // 1: decode attention's split blocks of a head group form a thread-block cluster and merge
   // through each other's shared memory (sm_90; at most kMaxClusterSplits splits), instead of
   // global partials and an arrival counter (LLMC_CUDA_ATTN_CLUSTER=0|1).

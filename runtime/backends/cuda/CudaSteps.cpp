@@ -165,7 +165,8 @@ Status CudaBackend::enqueueAttention(const Prepared& p, const StepShape& shape, 
                                 ropeInKernel ? static_cast<const float*>(v) : nullptr, vStride, meta + offPositions_,
                                 meta + offSlots_, rot, p.invFreq, static_cast<int>(a.interleaved), triggerMode(p),
                                 static_cast<const char*>(p.prefetchW), prefetchBytes, clusterX > 0 ? 1 : 0,
-                                tails ? static_cast<int>(rowBytes) : 0, tails ? kGemvFirstRoundBytes : 0));
+                                tails ? static_cast<int>(rowBytes) : 0, tails ? kGemvFirstRoundBytes : 0,
+                                attnL2Ahead_));
     if (fusedAttn_) return Status::Ok();
     return launch(p.kernel, dim3(nh, shape.nseq), dim3(128), 0, "attn_combine", static_cast<const float*>(partM),
                   static_cast<const float*>(partL), static_cast<const float*>(partAcc), splits, hd, out, nh * hd);
