@@ -407,6 +407,8 @@ __device__ __forceinline__ void gemvRowsBody(const float* __restrict__ x, const 
 #pragma unroll
   for (int r = 0; r < R; ++r) wr[r] = w + (r0 + r) * K;
   float acc[R][M], inv[M];
+  // gemvBody's norm path for R rows. Kept apart from gemvBody's: one shared function for both made
+  // ptxas spill the register-capped M = 1 one-row GEMV (sm_80/86/89, K = 4096 and 14336).
   if (nout.residual != nullptr) {  // the same for the whole launch
     __shared__ float residual[kGemvWarps][R * M];  // the norm epilogue's residual, copied in early
     float nw[R];

@@ -235,18 +235,16 @@ Status CudaBackend::prepareSteps() {
       case OpKind::kLinear: {
         p.n = static_cast<int>(infos[s.weight].shape[0]);
         p.k = static_cast<int>(infos[s.weight].shape[1]);
-        // The fused QKV projection (the linear right before a qkv_attention) also has two- and
-        // three-rows-per-warp kernels, a linear before an add_rms_norm the pair at M <= 2
-        // (KernelPlan.cpp plans them there only).
+        // Several rows per warp where the plan built them (gemvPairPlanned / gemvTriplePlanned).
         p.beforeAttention = i + 1 < prog.steps.size() && prog.steps[i + 1].op == OpKind::kQkvAttention;
         const bool qkv = p.beforeAttention;
         const bool beforeNorm = i + 1 < prog.steps.size() && prog.steps[i + 1].op == OpKind::kAddRmsNorm;
         for (int m = 1; m <= kMaxGemvRows; ++m) {
           LLMC_ASSIGN_OR_RETURN(p.gemv[m], get(kernelName({KernelKind::kGemv, p.wdtype, p.k, m})));
-          if ((qkv || (beforeNorm && m <= kGemvPairNormMaxRows)) && p.n % gemvRowsBlockRows(2) == 0) {
+          if (gemvPairPlanned(qkv, beforeNorm, p.n, m)) {
             LLMC_ASSIGN_OR_RETURN(p.gemvPair[m], get(kernelName({KernelKind::kGemvPair, p.wdtype, p.k, m})));
           }
-          if (qkv && p.n % gemvRowsBlockRows(3) == 0 && m <= kGemvTripleMaxRows) {
+          if (gemvTriplePlanned(qkv, p.n, m)) {
             LLMC_ASSIGN_OR_RETURN(p.gemvTriple[m], get(kernelName({KernelKind::kGemvTriple, p.wdtype, p.k, m})));
             // By default only where it makes the grid one wave (preferGemvTriple); the knob forces it.
             const bool pair = p.gemvPair[m] != nullptr && (gemvPair_ & kAblateQkv) != 0;

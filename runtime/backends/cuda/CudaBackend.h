@@ -280,7 +280,6 @@ class CudaBackend : public Backend {
     float offset = 0.f, eps = 0.f;
     int64_t statsOffset = 0;  // floats into normStats_
     int producer = -1;        // index of the GEMV that writes the partials, in prepared_
-    int maxBlocks = 0;        // the most blocks (partials per row) that GEMV may have
   };
   std::vector<NormSite> normSites_;
   DeviceBuffer normStats_;

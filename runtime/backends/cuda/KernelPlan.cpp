@@ -210,18 +210,15 @@ StatusOr<KernelPlan> planKernels(const json& program, const WeightLookup& weight
       if (w->shape.size() != 2) return InvalidArgument(where + ": weight is not 2-D");
       const int64_t k = w->shape[1];
       if (k <= 0 || k > (1 << 20)) return Unsupported(where + ": K = " + std::to_string(k) + " is out of range");
-      // The fused QKV projection's two- and three-rows-per-warp GEMVs (LLMC_CUDA_GEMV_PAIR,
-      // LLMC_CUDA_GEMV_TRIPLE), and the pair of a linear before an add_rms_norm (its folded
-      // epilogue): planned for those linears only, since each kernel adds compile time to every build.
+      // Several rows per warp (LLMC_CUDA_GEMV_PAIR, LLMC_CUDA_GEMV_TRIPLE) where gemvPairPlanned /
+      // gemvTriplePlanned say.
       const bool qkv = i + 1 < steps.size() && isOp(steps[i + 1], "qkv_attention");
       const bool beforeNorm = i + 1 < steps.size() && isOp(steps[i + 1], "add_rms_norm");
-      const bool pairs = w->shape[0] % gemvRowsBlockRows(2) == 0;
-      const bool triple = qkv && w->shape[0] % gemvRowsBlockRows(3) == 0;
+      const int64_t n = w->shape[0];
       for (int m = 1; m <= kMaxGemvRows; ++m) {
         specs.insert({KernelKind::kGemv, w->dtype, static_cast<int>(k), m});
-        if (pairs && (qkv || (beforeNorm && m <= kGemvPairNormMaxRows)))
-          specs.insert({KernelKind::kGemvPair, w->dtype, static_cast<int>(k), m});
-        if (triple && m <= kGemvTripleMaxRows) specs.insert({KernelKind::kGemvTriple, w->dtype, static_cast<int>(k), m});
+        if (gemvPairPlanned(qkv, beforeNorm, n, m)) specs.insert({KernelKind::kGemvPair, w->dtype, static_cast<int>(k), m});
+        if (gemvTriplePlanned(qkv, n, m)) specs.insert({KernelKind::kGemvTriple, w->dtype, static_cast<int>(k), m});
       }
     } else if (op == "rms_norm" || op == "add_rms_norm" || op == "layer_norm") {
       LLMC_ASSIGN_OR_RETURN(const WeightDesc* w, stepWeight(st, "weight", where, weights));

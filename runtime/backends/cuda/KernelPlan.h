@@ -80,6 +80,17 @@ inline constexpr int kGemvRowsPerBlock = 4;
 // Output rows of one block of the R-rows-per-warp GEMV (gemvRowsBody, R = 2 or 3): its kernel is
 // planned, and launched with n / that many blocks, only where it divides n.
 inline constexpr int gemvRowsBlockRows(int rowsPerWarp) { return kGemvRowsPerBlock * rowsPerWarp; }
+// Which several-rows-per-warp GEMVs a linear of n rows gets at M rows (the plan builds them, the
+// backend loads them: one rule for both). The pair: the fused QKV projection (the linear right
+// before a qkv_attention), and at M <= kGemvPairNormMaxRows a linear right before an add_rms_norm
+// (its folded epilogue). The triple: the QKV projection at M <= kGemvTripleMaxRows. Only these,
+// since each kernel adds compile time to every build.
+inline constexpr bool gemvPairPlanned(bool beforeQkvAttention, bool beforeAddRmsNorm, int64_t n, int m) {
+  return n % gemvRowsBlockRows(2) == 0 && (beforeQkvAttention || (beforeAddRmsNorm && m <= kGemvPairNormMaxRows));
+}
+inline constexpr bool gemvTriplePlanned(bool beforeQkvAttention, int64_t n, int m) {
+  return beforeQkvAttention && n % gemvRowsBlockRows(3) == 0 && m <= kGemvTripleMaxRows;
+}
 // Whether the QKV projection (n rows) should stream three rows per warp: only where that puts the
 // whole grid in one wave of resident blocks and the shape it replaces (otherRowsPerWarp 2 or 1)
 // does not. A block of the second wave starts streaming only as one of the first leaves, so on an

@@ -85,8 +85,8 @@ Status CudaBackend::planNormFusion() {
     site.eps = ns.attrs.eps;
     site.statsOffset = statsFloats;
     site.producer = static_cast<int>(i - 1);
-    site.maxBlocks = static_cast<int>((h + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock);  // the one-row GEMV's
-    statsFloats += roundUp64(static_cast<int64_t>(site.maxBlocks) * kMaxGemvRows);
+    // Room for the most partials per row the producer may write: the one-row GEMV's block count.
+    statsFloats += roundUp64((h + kGemvRowsPerBlock - 1) / kGemvRowsPerBlock * kMaxGemvRows);
     const bool exactAlias = prog.values[s].offset == prog.values[r].offset;
     if (overlaps(s, x) || (overlaps(s, r) && !exactAlias)) {
       relocated_[s] = fusedOutFloats_;
